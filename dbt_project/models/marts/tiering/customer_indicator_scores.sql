@@ -1,0 +1,39 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+-- The evaluation sheet (客户信息评估表) in long form: for every customer and indicator, the
+-- raw value, its score, its weight and the weighted score, and how a missing value was handled.
+with indicator_scores as (
+    select * from {{ ref('int_indicator_scores_banded') }}
+),
+
+rubric as (
+    select * from {{ ref('int_rubric_versioned') }}
+),
+
+periods as (
+    select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+final as (
+    select
+        indicator_scores.customer_id,
+        periods.as_of_date,
+        indicator_scores.dimension,
+        indicator_scores.indicator,
+        indicator_scores.indicator_name_zh,
+        indicator_scores.indicator_name_en,
+        indicator_scores.unit,
+        indicator_scores.raw_value,
+        indicator_scores.score,
+        indicator_scores.weight,
+        indicator_scores.weighted_score,
+        indicator_scores.is_missing,
+        indicator_scores.is_imputed,
+        indicator_scores.imputation_rule,
+        indicator_scores.is_pending,
+        rubric.rubric_version
+    from indicator_scores
+    cross join rubric
+    cross join periods
+)
+
+select * from final

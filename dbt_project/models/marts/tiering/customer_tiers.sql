@@ -1,0 +1,83 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+-- One row per golden customer and as-of date: scores, tier and the strategy that goes with
+-- it. Re-running a date replaces that date's rows; other dates are kept as history.
+with customers as (
+    select * from {{ ref('int_customers_unified') }}
+),
+
+tiered as (
+    select * from {{ ref('int_customers_tiered') }}
+),
+
+customer_orders as (
+    select * from {{ ref('int_customer_orders_aggregated') }}
+),
+
+indicator_values as (
+    select * from {{ ref('int_customer_indicators_computed') }}
+),
+
+tiers as (
+    select * from {{ ref('rubric_tiers') }}
+),
+
+rubric as (
+    select * from {{ ref('int_rubric_versioned') }}
+),
+
+periods as (
+    select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+key_figures as (
+    select
+        customer_id,
+        max(case when indicator = 'annual_spend' then raw_value end) as annual_spend_10k_cny,
+        max(case when indicator = 'profit_margin' then raw_value end) as profit_margin_pct
+    from indicator_values
+    group by customer_id
+),
+
+final as (
+    select
+        customers.customer_id,
+        customers.customer_name,
+        periods.as_of_date,
+        tiered.value_score,
+        tiered.composite_score,
+        tiered.tier,
+        tiers.tier_name_zh,
+        tiers.tier_name_en,
+        tiers.strategy,
+        tiers.sort_order as tier_sort_order,
+        rubric.rubric_version,
+        tiered.is_pending,
+        tiered.pending_indicators,
+        key_figures.annual_spend_10k_cny,
+        key_figures.profit_margin_pct,
+        coalesce(customer_orders.period_spend_cny, 0) as period_spend_cny,
+        customer_orders.last_order_date,
+        customers.credit_code,
+        customers.industry,
+        customers.region,
+        customers.owner_name,
+        customers.crm_customer_id,
+        customers.erp_customer_id,
+        customers.source_record_count,
+        periods.period_start as spend_period_start,
+        periods.period_end as spend_period_end,
+        periods.amount_basis
+    from customers
+    inner join tiered
+        on customers.customer_id = tiered.customer_id
+    inner join tiers
+        on tiered.tier = tiers.tier
+    left join customer_orders
+        on customers.customer_id = customer_orders.customer_id
+    left join key_figures
+        on customers.customer_id = key_figures.customer_id
+    cross join rubric
+    cross join periods
+)
+
+select * from final

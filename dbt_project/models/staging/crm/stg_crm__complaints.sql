@@ -1,0 +1,26 @@
+-- Latest delivery wins: extracts are re-delivered whole or in part, so each crm_complaints key keeps
+-- the row of the newest file (and the last row within it). Otherwise: names and types only.
+with source as (
+    select * from {{ source('raw', 'crm_complaints') }}
+),
+
+ranked as (
+    select
+        ticket_id as complaint_id,
+        crm_customer_id,
+        opened_at,
+        severity,
+        status as complaint_status,
+        _source_file as source_file,
+        _source_row as source_row,
+        _load_seq as load_seq,
+        row_number() over (partition by ticket_id order by _load_seq desc, _source_row desc) as delivery_rank
+    from source
+),
+
+final as (
+    select * from ranked
+    where delivery_rank = 1
+)
+
+select * from final

@@ -1,0 +1,32 @@
+-- Latest delivery wins: extracts are re-delivered whole or in part, so each erp_orders key keeps
+-- the row of the newest file (and the last row within it). Otherwise: names and types only.
+with source as (
+    select * from {{ source('raw', 'erp_orders') }}
+),
+
+ranked as (
+    select
+        order_id,
+        line_no,
+        erp_customer_id,
+        order_date,
+        status as order_status,
+        product_id,
+        quantity,
+        amount_incl_tax,
+        tax_rate,
+        cost_excl_tax,
+        currency,
+        _source_file as source_file,
+        _source_row as source_row,
+        _load_seq as load_seq,
+        row_number() over (partition by order_id, line_no order by _load_seq desc, _source_row desc) as delivery_rank
+    from source
+),
+
+final as (
+    select * from ranked
+    where delivery_rank = 1
+)
+
+select * from final

@@ -1,0 +1,26 @@
+"""The dbt project as assets: seeds (the rubric), staging, intermediate and marts; dbt
+tests show as asset checks. One `dbt build` for the run's as-of date."""
+
+
+import json
+import os
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+
+from orchestration.defs.project import dbt_project
+from tiering import settings
+
+translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, name="tiering_dbt")
+def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    config = settings.load()
+    # profiles.yml reads the warehouse path from here; the dbt subprocess inherits it.
+    os.environ["TIERING_WAREHOUSE_PATH"] = str(config.warehouse_path)
+    dbt_vars = {"as_of_date": config.as_of.isoformat()}
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+
+
+defs = dg.Definitions(assets=[tiering_dbt])

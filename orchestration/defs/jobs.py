@@ -1,0 +1,15 @@
+"""The nightly job: every asset, ingest → checks → dbt build → publish.
+
+Steps run in one process, one after another: DuckDB allows one writer per file, and the
+heavy lifting happens inside DuckDB and dbt anyway.
+"""
+
+import dagster as dg
+
+nightly_tiering_job = dg.define_asset_job(
+    "nightly_tiering",
+    selection=dg.AssetSelection.all(),
+    description="Land new extracts, check them, build and test the dbt models, publish for BI.",
+)
+
+defs = dg.Definitions(jobs=[nightly_tiering_job], executor=dg.in_process_executor)

@@ -1,0 +1,236 @@
+"""Tests of the GX data-quality suites and of tiering.quality, with real GX and real DuckDB."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas
+import pytest
+
+from tiering import quality
+from tiering.contract import ENTITIES
+
+EXPECTATIONS_DIR = quality.repo_root() / "expectations"
+
+# Two clean rows per entity, in contract column order.
+CLEAN_ROWS: dict[str, list[tuple]] = {
+    "crm_customers": [
+        ("CRM001", "华东精密机械有限公司", "91310000MA1FL4XX3D", "machinery", "east", "13812341234",
+         "buyer@huadong.example", "li.wei", date(2021, 3, 1), 12, 85.5, "national_key", datetime(2025, 1, 2, 9)),
+        ("CRM002", "Northwind Trading", None, None, None, None, None, None, None, None, None, None, None),
+    ],
+    "erp_customers": [
+        ("ERP001", "华东精密机械有限公司", "91310000MA1FL4XX3D", datetime(2020, 5, 6, 10)),
+        ("ERP002", "Northwind Trading", None, None),
+    ],
+    "erp_products": [
+        ("P001", "Spindle", "machinery", True),
+        ("P002", None, "service", False),
+    ],
+    "erp_orders": [
+        ("SO001", 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 2, 2260.00, 0.13, 1500.00, "CNY"),
+        ("SO001", 2, "ERP001", date(2025, 1, 3), "draft", None, None, 0.00, 0.0, None, None),
+    ],
+    "erp_receivables": [
+        ("INV001", "ERP001", date(2025, 1, 5), date(2025, 2, 4), 2260.00, date(2025, 1, 30)),
+        ("INV002", "ERP002", date(2025, 1, 6), date(2025, 2, 5), 0.00, None),
+    ],
+    "crm_complaints": [
+        ("T001", "CRM001", datetime(2025, 2, 1, 8, 30), "high", "open"),
+        ("T002", "CRM002", datetime(2025, 2, 2, 9, 0), None, None),
+    ],
+}
+
+
+def create_table(connection: duckdb.DuckDBPyConnection, entity: str, rows: list[tuple],
+                 drop: tuple[str, ...] = ()) -> str:
+    """Create and fill a table with the contract's DuckDB types, leaving out the ``drop`` columns."""
+    columns = [c for c in ENTITIES[entity].columns if c.name not in drop]
+    connection.execute(f"CREATE TABLE {entity} ({', '.join(f'{c.name} {c.sql_type}' for c in columns)})")
+    keep = [i for i, c in enumerate(ENTITIES[entity].columns) if c.name not in drop]
+    if rows:
+        placeholders = ", ".join("?" for _ in columns)
+        connection.executemany(
+            f"INSERT INTO {entity} VALUES ({placeholders})", [[row[i] for i in keep] for row in rows]
+        )
+    return entity
+
+
+def outcome(result: quality.SuiteOutcome, expectation: str, column: str) -> quality.ExpectationOutcome:
+    matches = [o for o in result.outcomes if o.expectation == expectation and o.column == column]
+    assert len(matches) == 1, f"expected one {expectation} on {column}, got {matches}"
+    return matches[0]
+
+
+@pytest.fixture
+def connection():
+    with duckdb.connect() as connection:
+        yield connection
+
+
+def test_planted_defects_in_order_lines_are_counted_exactly(connection):
+    rows = [
+        (f"SO{i // 2:05d}", i % 2 + 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
+        for i in range(1000)
+    ]
+    for i in range(7):  # 7 missing order ids
+        rows[i] = (None, *rows[i][1:])
+    for i, source in zip((900, 902, 904), (100, 200, 300), strict=True):  # 3 lines repeat another line's key
+        rows[i] = (rows[source][0], rows[source][1], *rows[i][2:])
+    for i in range(500, 505):  # 5 statuses outside the allowed set
+        rows[i] = (*rows[i][:4], "shipped", *rows[i][5:])
+    create_table(connection, "erp_orders", rows)
+
+    result = quality.validate_table(connection, "erp_orders", "erp_orders")
+
+    nulls = outcome(result, "expect_column_values_to_not_be_null", "order_id")
+    assert (nulls.element_count, nulls.unexpected_count) == (1000, 7)
+    assert nulls.unexpected_percent == pytest.approx(0.7)
+    assert nulls.sample_values == ["null"]
+    # GX counts every row of a duplicate group: 3 duplicated keys are 6 rows. The rows whose
+    # order_id is null are skipped (ignore_row_if any_value_is_missing), not duplicates of each other.
+    duplicates = outcome(result, "expect_compound_columns_to_be_unique", "order_id, line_no")
+    assert (duplicates.element_count, duplicates.unexpected_count) == (1000, 6)
+    assert duplicates.sample_values == [
+        "order_id=SO00050, line_no=1", "order_id=SO00100, line_no=1", "order_id=SO00150, line_no=1"
+    ]
+    statuses = outcome(result, "expect_column_values_to_be_in_set", "status")
+    assert (statuses.element_count, statuses.unexpected_count, statuses.sample_values) == (1000, 5, ["shipped"])
+    failed = {(o.expectation, o.column) for o in result.outcomes if not o.success}
+    assert failed == {
+        ("expect_column_values_to_not_be_null", "order_id"),
+        ("expect_compound_columns_to_be_unique", "order_id, line_no"),
+        ("expect_column_values_to_be_in_set", "status"),
+    }
+    assert all(o.severity == "warn" for o in result.outcomes if not o.success)
+    assert result.success and result.blocking_failures == []
+
+
+@pytest.mark.parametrize("entity", sorted(ENTITIES))
+def test_a_clean_table_passes_every_expectation(connection, entity):
+    create_table(connection, entity, CLEAN_ROWS[entity])
+
+    result = quality.validate_table(connection, entity, entity)
+
+    assert [o for o in result.outcomes if not o.success] == []
+    assert len(result.outcomes) == len(quality.load_suite(quality.suite_path(entity))["expectations"])
+    assert all(o.element_count == 2 and o.unexpected_count == 0 for o in result.outcomes)
+    assert result.success
+
+
+def test_a_missing_required_column_is_a_blocking_failure_naming_the_column(connection):
+    connection.execute("CREATE SCHEMA raw")
+    connection.execute("USE raw")
+    create_table(connection, "erp_orders", CLEAN_ROWS["erp_orders"], drop=("tax_rate",))
+    connection.execute("USE memory.main")
+
+    result = quality.validate_table(connection, "raw.erp_orders", "erp_orders")
+
+    assert not result.success
+    [blocking] = result.blocking_failures
+    assert (blocking.expectation, blocking.column, blocking.severity) == ("expect_column_to_exist", "tax_rate", "error")
+    assert (blocking.element_count, blocking.unexpected_count, blocking.unexpected_percent) == (2, 2, 100.0)
+    # the range check on the missing column is not run, and says why
+    range_check = outcome(result, "expect_column_values_to_be_between", "tax_rate")
+    assert not range_check.success and range_check.severity == "warn"
+    assert range_check.message == "not evaluated: column 'tax_rate' is missing"
+
+
+def test_an_expectation_that_gx_cannot_evaluate_fails_as_blocking_rather_than_passing():
+    suite = {
+        "name": "amounts_as_text",
+        "expectations": [
+            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "amount", "min_value": 0},
+             "meta": {"severity": "warn"}},
+        ],
+    }
+    frame = pandas.DataFrame({"amount": ["12.50", "n/a"]})  # text where a number belongs
+
+    result = quality.validate_dataframe("amounts_as_text", suite, frame)
+
+    [failure] = result.blocking_failures
+    assert failure.severity == "error" and not failure.success
+    assert failure.message.startswith("GX raised while evaluating this expectation: ")
+
+
+def test_sample_values_are_masked(connection):
+    phones = ["12812345678", "+86 199 8765 4321", "1381234567"]  # bad prefix, formatted, too short
+    rows = [(f"CRM{i}", "Acme", None, None, None, phone, None, None, None, None, None, None, None)
+            for i, phone in enumerate(phones)]
+    create_table(connection, "crm_customers", rows)
+
+    result = quality.validate_table(connection, "crm_customers", "crm_customers")
+
+    phone_check = outcome(result, "expect_column_values_to_match_regex", "phone")
+    assert phone_check.unexpected_count == 3
+    assert phone_check.sample_values == ["128****5678", "+86 199 **** 4321", "1381234567"]
+    samples = " ".join(v for o in result.outcomes for v in o.sample_values)
+    assert "12812345678" not in samples and "8765" not in samples
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("13812341234", "138****1234"),
+        ("138-1234-1234", "138-****-1234"),
+        ("8613812341234", "86138****1234"),
+        ("zhang.san@example.com", "z***@example.com"),
+        ("SO2024-0001", "SO2024-0001"),
+        ("91310000MA1FL4XX3D", "91310000MA1FL4XX3D"),
+        ("", ""),
+    ],
+)
+def test_mask_value_hides_phones_and_emails_and_leaves_other_values_alone(value, masked):
+    assert quality.mask_value(value) == masked
+
+
+def test_an_empty_table_has_zero_unexpected_percent(connection):
+    create_table(connection, "erp_orders", [])
+
+    result = quality.validate_table(connection, "erp_orders", "erp_orders")
+
+    assert result.success
+    assert all((o.element_count, o.unexpected_count, o.unexpected_percent) == (0, 0, 0.0) for o in result.outcomes)
+
+
+def test_every_contract_entity_has_a_suite_file_and_no_file_is_without_an_entity():
+    assert sorted(path.stem for path in EXPECTATIONS_DIR.glob("*.json")) == sorted(ENTITIES)
+    assert all(quality.suite_path(entity).is_file() for entity in ENTITIES)
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTATIONS_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_every_suite_file_parses_and_names_only_columns_of_its_contract_entity(path: Path):
+    suite = quality.load_suite(path)
+    entity = ENTITIES[path.stem]
+
+    assert suite["name"] == entity.name
+    assert set(quality.suite_columns(suite)) <= set(entity.column_names)
+    existence = [e for e in suite["expectations"] if e["type"] == "expect_column_to_exist"]
+    assert [e["kwargs"]["column"] for e in existence] == entity.column_names
+    assert all(e["meta"]["severity"] == "error" for e in existence)
+    assert all(e["meta"]["severity"] == "warn" for e in suite["expectations"] if e not in existence)
+
+
+@pytest.mark.parametrize("path", sorted(EXPECTATIONS_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_every_suite_file_is_in_gx_own_serialisation(path: Path):
+    """GX reads each file without dropping or changing an expectation."""
+    gx = quality._gx()  # imports GX with analytics off
+    suite = quality.load_suite(path)
+    as_gx = gx.ExpectationSuite(**suite).to_json_dict()
+
+    assert len(as_gx["expectations"]) == len(suite["expectations"])
+    for ours, theirs in zip(suite["expectations"], as_gx["expectations"], strict=True):
+        assert {k: theirs.get(k) for k in ours} == ours
+
+
+def test_a_suite_whose_severity_is_unknown_is_rejected(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"name": "bad", "expectations": [
+        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}, "meta": {"severity": "fatal"}},
+    ]}))
+
+    with pytest.raises(quality.SuiteError, match="meta.severity"):
+        quality.load_suite(path)

@@ -1,0 +1,86 @@
+"""The `tiering` command: demo data, the published summary, and benchmarks.
+
+The nightly job itself runs through Dagster (`make run`, or `dagster job execute`); this
+command knows nothing of Dagster.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from tiering import settings
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from tiering.generate import generate_demo_extracts
+    from tiering.landing import has_extracts
+
+    config = settings.load()
+    landing_dir = Path(args.landing_dir).resolve() if args.landing_dir else config.landing_dir
+    if args.if_empty and has_extracts(landing_dir):
+        print(f"Landing folder {landing_dir} already holds extracts; not generating demo data.")
+        return 0
+    as_of = settings.parse_as_of(args.as_of, "--as-of") if args.as_of else config.as_of
+    result = generate_demo_extracts(landing_dir, customers=args.customers, seed=args.seed, as_of=as_of)
+    print(f"Demo extracts as of {as_of} in {landing_dir}:")
+    for entity, path in result.files.items():
+        print(f"  {path.name:<40} {result.row_counts[entity]:>12,} rows")
+    return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    from tiering.publish import format_tier_summary, read_tier_summary
+
+    config = settings.load()
+    if not config.serving_path.exists():
+        print(f"Nothing published yet at {config.serving_path}; run `make run` first.", file=sys.stderr)
+        return 1
+    print(format_tier_summary(read_tier_summary(config.serving_path, args.as_of)))
+    print()
+    print(f"Published DuckDB file (open read-only): {config.serving_path}")
+    print(f"Parquet copies:                         {config.parquet_dir}")
+    print(f"Build warehouse (pipeline only):        {config.warehouse_path}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from tiering.bench import run_benchmark
+
+    return run_benchmark(customers=args.customers, workdir=Path(args.workdir).resolve(), seed=args.seed)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="tiering", description="Customer tiering (客户分级分类) pipeline tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    generate = commands.add_parser("generate", help="write demo CRM and ERP extracts to the landing folder")
+    generate.add_argument("--customers", type=int, default=2000)
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--as-of", help="YYYY-MM-DD; default TIERING_AS_OF or today in Asia/Shanghai")
+    generate.add_argument("--landing-dir", help="default TIERING_LANDING_DIR")
+    generate.add_argument("--if-empty", action="store_true", help="only when the landing folder holds no extract")
+    generate.set_defaults(handler=_generate)
+
+    summary = commands.add_parser("summary", help="print the published tier summary and where the outputs are")
+    summary.add_argument("--as-of", help="YYYY-MM-DD; default the newest published date")
+    summary.set_defaults(handler=_summary)
+
+    bench = commands.add_parser("bench", help="generate data at a scale, run the nightly job, time each stage")
+    bench.add_argument("--customers", type=int, default=10_000)
+    bench.add_argument("--seed", type=int, default=7)
+    bench.add_argument("--workdir", default="data/bench")
+    bench.set_defaults(handler=_bench)
+
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except settings.SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Publish the marts for BI: a new serving DuckDB file and Parquet copies, swapped in whole.
+
+BI tools read `serving/tiering.duckdb` (or the Parquet files) and never the build
+warehouse, so a dashboard holding the file open neither blocks the nightly run nor sees a
+half-built state. Everything is written to temporary names first and renamed into place
+only when all of it is written; a failure before that leaves the last good version.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+# Published table -> the warehouse relation it copies. The names are a contract with BI users.
+PUBLISHED_TABLES: dict[str, str] = {
+    "customer_tiers": "marts.customer_tiers",
+    "customer_indicator_scores": "marts.customer_indicator_scores",
+    "tier_summary": "marts.tier_summary",
+}
+
+PUBLICATION_TABLE = "_publication"
+
+
+@dataclass(frozen=True)
+class Publication:
+    serving_path: Path
+    parquet_dir: Path
+    row_counts: dict[str, int]
+    published_at: datetime
+
+
+def _sql_path(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def publish(
+    warehouse_path: Path,
+    serving_path: Path,
+    parquet_dir: Path,
+    *,
+    run_id: str,
+    as_of: str,
+    tables: dict[str, str] | None = None,
+) -> Publication:
+    tables = tables or PUBLISHED_TABLES
+    serving_path.parent.mkdir(parents=True, exist_ok=True)
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:12]
+    staged_db = serving_path.with_name(f".{serving_path.name}.{token}.tmp")
+    staged_parquet = {name: parquet_dir / f".{name}.{token}.parquet.tmp" for name in tables}
+    published_at = datetime.now()
+    row_counts: dict[str, int] = {}
+    try:
+        with duckdb.connect(str(staged_db)) as connection:
+            connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+            for name, relation in tables.items():
+                connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
+                connection.execute(
+                    f"copy main.{name} to {_sql_path(staged_parquet[name])} (format parquet, compression zstd)"
+                )
+                row_counts[name] = connection.execute(f"select count(*) from main.{name}").fetchall()[0][0]
+            connection.execute(
+                f"""
+                create table main.{PUBLICATION_TABLE} as
+                select ? as run_id, cast(? as date) as as_of_date, cast(? as timestamp) as published_at,
+                       ? as table_name, cast(? as bigint) as row_count
+                limit 0
+                """,
+                [run_id, as_of, published_at, "", 0],
+            )
+            for name, count in row_counts.items():
+                connection.execute(
+                    f"insert into main.{PUBLICATION_TABLE} values (?, cast(? as date), ?, ?, ?)",
+                    [run_id, as_of, published_at, name, count],
+                )
+            connection.execute("detach warehouse")
+        # All written: swap in. Each rename is atomic; the DuckDB file goes last so that a
+        # reader of it never sees tables older than the Parquet beside it.
+        for name, staged in staged_parquet.items():
+            os.replace(staged, parquet_dir / f"{name}.parquet")
+        os.replace(staged_db, serving_path)
+    finally:
+        for leftover in [staged_db, staged_db.with_name(staged_db.name + ".wal"), *staged_parquet.values()]:
+            leftover.unlink(missing_ok=True)
+    return Publication(serving_path, parquet_dir, row_counts, published_at)
+
+
+def read_tier_summary(serving_path: Path, as_of: str | None = None) -> list[dict]:
+    """The published tier summary of one as-of date (the newest if not given), read-only."""
+    with duckdb.connect(str(serving_path), read_only=True) as connection:
+        date_filter = "cast(? as date)" if as_of else "(select max(as_of_date) from tier_summary)"
+        cursor = connection.execute(
+            f"""
+            select as_of_date, tier, tier_name_zh, customer_count, customer_share_pct,
+                   total_spend_10k, spend_share_pct, avg_margin_pct
+            from tier_summary
+            where as_of_date = {date_filter}
+            order by sort_order
+            """,
+            [as_of] if as_of else [],
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def format_tier_summary(rows: list[dict]) -> str:
+    if not rows:
+        return "No tier summary published yet."
+    lines = [
+        f"Tier summary as of {rows[0]['as_of_date']}",
+        f"{'tier':<10} {'name':<8} {'customers':>9} {'share %':>8} {'spend 万元':>14} {'spend %':>8} {'margin %':>9}",
+    ]
+
+    def number(value, digits=2):
+        return "-" if value is None else f"{float(value):,.{digits}f}"
+
+    for row in rows:
+        lines.append(
+            f"{row['tier']:<10} {row['tier_name_zh']:<8}{'':<{8 - len(row['tier_name_zh'])}}"
+            f"{row['customer_count']:>9} {number(row['customer_share_pct']):>8} "
+            f"{number(row['total_spend_10k']):>14} {number(row['spend_share_pct']):>8} "
+            f"{number(row['avg_margin_pct']):>9}"
+        )
+    total_customers = sum(row["customer_count"] for row in rows)
+    total_spend = sum(float(row["total_spend_10k"] or 0) for row in rows)
+    lines.append(f"{'total':<10} {'':<16}{total_customers:>9} {'':>8} {number(total_spend):>14}")
+    return "\n".join(lines)

@@ -1,0 +1,370 @@
+"""Data-quality checks on the raw extract tables, run with Great Expectations (GX) 1.x.
+
+One GX suite per raw entity lives in ``expectations/<entity>.json``. Each expectation
+carries ``meta.severity``: ``error`` blocks the run (a contract failure), ``warn`` is only
+recorded because a later cleaning rule handles the defect.
+
+We validate through GX's pandas path, not its SQL path: over DuckDB (duckdb-engine) GX 1.x
+returns empty results that look like failures. So a table's columns are fetched into a
+DataFrame and validated with an in-memory (ephemeral) GX context. GX is imported lazily
+because the import takes seconds.
+
+How GX results become counts (see ``ExpectationOutcome``):
+
+- ``element_count`` is the number of rows in the table, missing values included.
+- ``unexpected_count`` is the number of rows that fail. For ``expect_column_values_to_not_be_null``
+  those are the null rows; for the other column checks null rows are not failures. For
+  uniqueness checks GX counts every row of a duplicate group (a pair counts 2, not 1).
+- ``unexpected_percent`` is ``unexpected_count / element_count * 100`` over all rows, 0 for an
+  empty table. GX's own ``unexpected_percent`` divides by the non-null rows only, so we
+  don't use it.
+- ``expect_column_to_exist`` has no rows to count: a column that exists gives
+  ``unexpected_count`` 0; a missing one gives ``unexpected_count == element_count`` (every row
+  lacks it).
+- An expectation on a column that is missing is not run: it gives ``success=False`` at its
+  declared severity, ``unexpected_count`` 0 and a ``message``. The failed
+  ``expect_column_to_exist`` (severity error) already blocks the run.
+- If GX raises while it evaluates an expectation, that expectation fails with severity
+  ``error`` and the exception in ``message``. A check that could not run must not pass.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tiering.contract import ENTITIES
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas
+
+SEVERITIES = ("error", "warn")
+# GX 1.x has its own per-expectation ``severity`` (critical | warning | info). Our files
+# set it to match meta.severity, so that anything GX renders agrees with us.
+GX_SEVERITY = {"error": "critical", "warn": "warning"}
+SAMPLE_SIZE = 5
+# GX's default is 20. We ask for more so that 5 distinct values are usually among them.
+_PARTIAL_UNEXPECTED_COUNT = 50
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+class SuiteError(ValueError):
+    """An expectation suite file is malformed, or uses a severity we don't know."""
+
+
+@dataclass(frozen=True)
+class ExpectationOutcome:
+    """The result of one expectation, with counts taken from GX's result (see module docstring)."""
+
+    suite: str
+    expectation: str  # GX expectation type, e.g. expect_column_values_to_not_be_null
+    column: str | None  # the column; for compound checks, the columns joined by ", "
+    severity: str  # error | warn
+    success: bool
+    element_count: int
+    unexpected_count: int
+    unexpected_percent: float
+    sample_values: list[str]  # up to 5 distinct failing values, masked with mask_value()
+    message: str | None = None  # why the expectation could not be evaluated, if so
+
+
+@dataclass(frozen=True)
+class SuiteOutcome:
+    """All expectation outcomes of one suite, run against one table."""
+
+    suite: str
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        """Failed expectations of severity error. Any of these stops the run."""
+        return [o for o in self.outcomes if o.severity == "error" and not o.success]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        """Failed expectations of severity warn: recorded, and handled later by cleaning."""
+        return [o for o in self.outcomes if o.severity == "warn" and not o.success]
+
+    @property
+    def success(self) -> bool:
+        """True when nothing blocks. Warnings don't count."""
+        return not self.blocking_failures
+
+
+# --- suites -----------------------------------------------------------------------------
+
+
+def repo_root() -> Path:
+    """The repository root: the nearest parent of this file that has an ``expectations`` folder."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "expectations").is_dir():
+            return parent
+    raise FileNotFoundError(f"no expectations/ folder above {here}")
+
+
+def suite_path(entity: str) -> Path:
+    """The suite file of a raw entity: ``expectations/<entity>.json`` under the repo root."""
+    if entity not in ENTITIES:
+        raise KeyError(f"unknown entity {entity!r}; expected one of {sorted(ENTITIES)}")
+    return repo_root() / "expectations" / f"{entity}.json"
+
+
+def load_suite(path: Path) -> dict:
+    """Read a suite file and check its shape and severities, so a typo fails loudly, not late."""
+    with Path(path).open(encoding="utf-8") as handle:
+        suite = json.load(handle)
+    if not isinstance(suite, dict) or not isinstance(suite.get("name"), str):
+        raise SuiteError(f"{path}: a suite must be a JSON object with a string 'name'")
+    expectations = suite.get("expectations")
+    if not isinstance(expectations, list):
+        raise SuiteError(f"{path}: 'expectations' must be a list")
+    for index, expectation in enumerate(expectations):
+        where = f"{path}: expectation {index}"
+        if not isinstance(expectation, dict) or not isinstance(expectation.get("type"), str):
+            raise SuiteError(f"{where} has no 'type'")
+        if not isinstance(expectation.get("kwargs"), dict):
+            raise SuiteError(f"{where} ({expectation['type']}) has no 'kwargs' object")
+        severity = (expectation.get("meta") or {}).get("severity")
+        if severity not in SEVERITIES:
+            raise SuiteError(f"{where} ({expectation['type']}): meta.severity must be one of {SEVERITIES}")
+        gx_severity = expectation.get("severity")
+        if gx_severity is not None and gx_severity != GX_SEVERITY[severity]:
+            raise SuiteError(
+                f"{where} ({expectation['type']}): GX severity {gx_severity!r} disagrees with "
+                f"meta.severity {severity!r}; expected {GX_SEVERITY[severity]!r}"
+            )
+    return suite
+
+
+def expectation_columns(expectation: dict) -> list[str]:
+    """The columns an expectation (as a suite-file dict) reads, in order."""
+    kwargs = expectation["kwargs"]
+    columns = [kwargs[key] for key in _COLUMN_KWARGS if isinstance(kwargs.get(key), str)]
+    columns += list(kwargs.get("column_list") or [])
+    return columns
+
+
+def suite_columns(suite: dict) -> list[str]:
+    """Every column a suite mentions, in first-mention order."""
+    return list(dict.fromkeys(c for e in suite["expectations"] for c in expectation_columns(e)))
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+@cache
+def _gx() -> Any:
+    """Import GX once, with analytics off. The env var must be set before the import."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "False"
+    import great_expectations
+
+    return great_expectations
+
+
+def validate_table(connection: duckdb.DuckDBPyConnection, table: str, entity: str) -> SuiteOutcome:
+    """Validate a DuckDB table against its entity's suite: fetch the suite's columns, then run GX.
+
+    ``table`` may be qualified (``raw.erp_orders``). Only the columns that the suite mentions
+    and the table has are fetched, with one query. A missing column is still reported, by
+    its failed ``expect_column_to_exist``.
+    """
+    suite = load_suite(suite_path(entity))
+    present = set(connection.table(table).columns)
+    columns = [c for c in suite_columns(suite) if c in present]
+    source = ".".join(_quote(part) for part in table.split("."))
+    if columns:
+        frame = connection.execute(f"SELECT {', '.join(map(_quote, columns))} FROM {source}").df()
+    else:  # no column of the suite exists; the row count still goes into element_count
+        import pandas
+
+        (rows,) = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
+        frame = pandas.DataFrame(index=range(rows))
+    return validate_dataframe(entity, suite, frame)
+
+
+def validate_dataframe(suite_name: str, suite: dict, frame: pandas.DataFrame) -> SuiteOutcome:
+    """Validate a DataFrame against a suite (as loaded by ``load_suite``) with one ephemeral GX context."""
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    rows = len(frame)
+    present = set(frame.columns)
+    outcomes: dict[int, ExpectationOutcome] = {}
+    runnable: list[Any] = []
+    for index, spec in enumerate(suite["expectations"]):
+        severity = spec["meta"]["severity"]
+        missing = [c for c in expectation_columns(spec) if c not in present]
+        if missing and spec["type"] != "expect_column_to_exist":
+            outcomes[index] = _outcome(
+                suite_name, spec, severity, success=False, element_count=rows,
+                message=f"not evaluated: column {', '.join(map(repr, missing))} is missing",
+            )
+            continue
+        # The id lets us match results back: GX does not return them in suite order.
+        fields = {k: copy.deepcopy(v) for k, v in spec.items() if k in ("type", "kwargs", "meta", "notes", "severity")}
+        config = ExpectationConfiguration(**fields, id=str(index))
+        try:  # ExpectationSuite(...) logs and drops some invalid expectations; we raise instead
+            config.to_domain_obj()
+        except Exception as error:
+            raise SuiteError(f"suite {suite_name}: expectation {index} ({spec['type']}) is invalid: {error}") from error
+        runnable.append(config)
+
+    if runnable:
+        context = gx.get_context(mode="ephemeral")
+        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        batch = (
+            context.data_sources.add_pandas(name="tiering_quality")
+            .add_dataframe_asset(name=suite_name)
+            .add_batch_definition_whole_dataframe(name="whole_table")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
+        gx_suite = gx.ExpectationSuite(name=suite_name, expectations=runnable)
+        if len(gx_suite.expectations) != len(runnable):
+            dropped = len(runnable) - len(gx_suite.expectations)
+            raise SuiteError(f"suite {suite_name}: GX dropped {dropped} expectation(s)")
+        result = batch.validate(
+            gx_suite,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": _PARTIAL_UNEXPECTED_COUNT},
+        )
+        for expectation_result in result.results:
+            index = int(expectation_result.expectation_config.id)
+            outcomes[index] = _from_gx(suite_name, suite["expectations"][index], expectation_result, rows)
+
+    missing_results = [i for i in range(len(suite["expectations"])) if i not in outcomes]
+    if missing_results:
+        raise RuntimeError(f"suite {suite_name}: GX returned no result for expectation(s) {missing_results}")
+    return SuiteOutcome(suite=suite_name, outcomes=[outcomes[i] for i in sorted(outcomes)])
+
+
+def _from_gx(suite_name: str, spec: dict, gx_result: Any, rows: int) -> ExpectationOutcome:
+    """Turn one GX ExpectationValidationResult into an ExpectationOutcome (rules in the module docstring)."""
+    severity = spec["meta"]["severity"]
+    error = _raised_exception(gx_result.exception_info)
+    if error is not None:
+        return _outcome(suite_name, spec, "error", success=False, element_count=rows,
+                        message=f"GX raised while evaluating this expectation: {error}")
+    success = gx_result.success is True
+    details = gx_result.result or {}
+    if spec["type"] == "expect_column_to_exist":
+        return _outcome(suite_name, spec, severity, success=success, element_count=rows,
+                        unexpected_count=0 if success else rows)
+    if "element_count" not in details or "unexpected_count" not in details:
+        return _outcome(suite_name, spec, "error", success=False, element_count=rows,
+                        message=f"GX returned no counts for this expectation (result keys: {sorted(details)})")
+    return _outcome(
+        suite_name, spec, severity, success=success,
+        element_count=int(details["element_count"]),
+        unexpected_count=int(details["unexpected_count"]),
+        sample_values=_samples(details.get("partial_unexpected_list") or []),
+    )
+
+
+def _outcome(suite_name: str, spec: dict, severity: str, *, success: bool, element_count: int,
+             unexpected_count: int = 0, sample_values: list[str] | None = None,
+             message: str | None = None) -> ExpectationOutcome:
+    columns = expectation_columns(spec)
+    return ExpectationOutcome(
+        suite=suite_name,
+        expectation=spec["type"],
+        column=", ".join(columns) if columns else None,
+        severity=severity,
+        success=success,
+        element_count=element_count,
+        unexpected_count=unexpected_count,
+        unexpected_percent=unexpected_count / element_count * 100 if element_count else 0.0,
+        sample_values=sample_values or [],
+        message=message,
+    )
+
+
+def _raised_exception(exception_info: Any) -> str | None:
+    """The message of an exception GX caught, or None.
+
+    GX 1.x reports it in two shapes: flat ``{"raised_exception": ..., "exception_message": ...}``
+    or keyed by metric, ``{metric_id: {"raised_exception": ...}}`` (e.g. a missing column).
+    """
+    if not isinstance(exception_info, dict):
+        return None
+    candidates = [exception_info] if "raised_exception" in exception_info else list(exception_info.values())
+    messages = [
+        str(info.get("exception_message") or "unknown error")
+        for info in candidates
+        if isinstance(info, dict) and info.get("raised_exception")
+    ]
+    return "; ".join(dict.fromkeys(messages)) or None
+
+
+def _samples(values: list[Any]) -> list[str]:
+    """Up to SAMPLE_SIZE distinct failing values, rendered as text and masked."""
+    rendered: dict[str, None] = {}
+    for value in values:
+        if isinstance(value, dict):  # compound checks return one dict per row
+            text = ", ".join(f"{key}={mask_value(_text(item))}" for key, item in value.items())
+        else:
+            text = mask_value(_text(value))
+        rendered.setdefault(text)
+        if len(rendered) == SAMPLE_SIZE:
+            break
+    return list(rendered)
+
+
+def _text(value: Any) -> str:
+    """A value as text; every kind of missing (None, NaN, NaT, pandas.NA) becomes 'null'."""
+    if value is None:
+        return "null"
+    try:
+        import pandas
+
+        if pandas.isna(value):
+            return "null"
+    except (TypeError, ValueError):  # list-like values have no single truth value
+        pass
+    return str(value)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+# --- masking ----------------------------------------------------------------------------
+
+_PHONE_SEPARATORS = re.compile(r"[\s\-()]")
+_EMAIL = re.compile(r"^([^@\s])[^@\s]*@([^@\s]+)$")
+
+
+def mask_value(value: str) -> str:
+    """Hide personal data in a value shown as a sample. Phones and emails are masked, other values are unchanged.
+
+    A phone is 11 digits, optionally with a +86/86 prefix and spaces, hyphens or
+    parentheses. It keeps its first 3 and last 4 digits and its separators
+    (13812341234 -> 138****1234). An email keeps its first character and its domain
+    (zhang.san@example.com -> z***@example.com).
+    """
+    text = str(value)
+    digits_only = _PHONE_SEPARATORS.sub("", text).removeprefix("+")
+    if digits_only.isascii() and digits_only.isdigit() and (
+        len(digits_only) == 11 or (len(digits_only) == 13 and digits_only.startswith("86"))
+    ):
+        # mask the 4th to 7th digit of the 11-digit national number, in place
+        national_start = len(digits_only) - 11
+        masked, seen = [], 0
+        for char in text:
+            if char.isdigit():
+                if national_start + 3 <= seen < national_start + 7:
+                    char = "*"
+                seen += 1
+            masked.append(char)
+        return "".join(masked)
+    email = _EMAIL.match(text)
+    if email:
+        return f"{email.group(1)}***@{email.group(2)}"
+    return text
