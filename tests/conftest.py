@@ -1,0 +1,72 @@
+"""Shared fixtures: a real dbt manifest, and a way to run the real nightly job in-process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest() -> Path:
+    """Dagster builds its asset graph from the manifest: parse the project once per session."""
+    dbt = Path(sys.executable).with_name("dbt")
+    subprocess.run(
+        [str(dbt), "parse", "--quiet", "--profiles-dir", "."],
+        cwd=REPO_ROOT / "dbt_project",
+        check=True,
+    )
+    return REPO_ROOT / "dbt_project" / "target" / "manifest.json"
+
+
+@dataclass
+class PipelineRun:
+    success: bool
+    result: object
+    data_dir: Path
+
+    @property
+    def serving_path(self) -> Path:
+        return self.data_dir / "serving" / "tiering.duckdb"
+
+    def query(self, sql: str, parameters: list | None = None) -> list[tuple]:
+        with duckdb.connect(str(self.serving_path), read_only=True) as connection:
+            return connection.execute(sql, parameters or []).fetchall()
+
+    def warehouse_query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+
+def run_nightly_job(monkeypatch: pytest.MonkeyPatch, landing_dir: Path, data_dir: Path, as_of: str) -> PipelineRun:
+    """Run the real nightly job (ingest, checks, dbt build, publish) on the given folders."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    monkeypatch.setenv("TIERING_LANDING_DIR", str(landing_dir))
+    monkeypatch.setenv("TIERING_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("TIERING_AS_OF", as_of)
+    job = defs.resolve_job_def("nightly_tiering")
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    return PipelineRun(success=result.success, result=result, data_dir=data_dir)
+
+
+@pytest.fixture
+def run_pipeline(monkeypatch: pytest.MonkeyPatch):
+    def run(landing_dir: Path, data_dir: Path, as_of: str) -> PipelineRun:
+        return run_nightly_job(monkeypatch, landing_dir, data_dir, as_of)
+
+    return run

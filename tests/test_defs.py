@@ -1,0 +1,35 @@
+"""The Dagster code location loads, and holds the job, schedule, sensor and checks it should."""
+
+import dagster as dg
+
+from orchestration.definitions import defs
+
+
+def test_definitions_load():
+    dg.Definitions.validate_loadable(defs)
+
+
+def test_nightly_job_covers_ingest_dbt_and_publish():
+    job = defs.resolve_job_def("nightly_tiering")
+    keys = {key.to_user_string() for key in job.asset_layer.executable_asset_keys}
+    assert "raw/erp_orders" in keys
+    assert "marts/customer_tiers" in keys
+    assert "serving/tiering" in keys
+
+
+def test_schedule_runs_at_two_in_the_morning_shanghai_time():
+    schedule = defs.resolve_schedule_def("nightly_tiering_schedule")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+
+
+def test_sensor_watches_the_landing_folder():
+    sensor = defs.resolve_sensor_def("new_extracts_sensor")
+    assert sensor.job_name == "nightly_tiering"
+
+
+def test_dbt_tests_appear_as_asset_checks():
+    check_keys = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert any(name.startswith("unique_combination_of_columns_customer_tiers") for name in check_keys)
+    assert "contract_expectations" in check_keys
+    assert "rows_reconcile" in check_keys

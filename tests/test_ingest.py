@@ -1,0 +1,112 @@
+"""Ingestion on crafted files: every row is loaded or quarantined with file, row and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tiering.contract import ENTITIES
+from tiering.ingest import ContractError, ingest_entity
+
+PRODUCTS_HEADER = "product_id,product_name,product_category,is_active"
+
+
+def write(path: Path, text: str, *, bom: bool = False) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
+    return path
+
+
+def query(warehouse: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(warehouse), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+def test_unparseable_rows_are_quarantined_with_file_row_and_column(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    write(
+        landing / "erp_products_2026-11-01.csv",
+        f"{PRODUCTS_HEADER}\n"
+        "P1,笔记本,电子,true\n"
+        "P2,only two fields\n"
+        "P3,桌子,家具,maybe\n"
+        ",椅子,家具,true\n"
+        'P5,"灯,具",照明,false\n',
+    )
+    result = ingest_entity(warehouse, landing, "erp_products", batch_id="test")
+
+    assert (result.total("rows_read"), result.total("rows_loaded"), result.total("rows_quarantined")) == (5, 2, 3)
+    assert query(warehouse, "select product_id, product_name, _source_row from raw.erp_products order by 1") == [
+        ("P1", "笔记本", 1),
+        ("P5", "灯,具", 5),
+    ]
+    quarantined = query(warehouse, "select source_file, source_row, reason from raw._quarantine order by source_row")
+    assert [(row[0], row[1]) for row in quarantined] == [
+        ("erp_products_2026-11-01.csv", 2),
+        ("erp_products_2026-11-01.csv", 3),
+        ("erp_products_2026-11-01.csv", 4),
+    ]
+    assert "MISSING COLUMNS" in quarantined[0][2]
+    assert quarantined[1][2] == "column is_active: 'maybe' is not a valid BOOLEAN"
+    assert quarantined[2][2] == "column product_id: required value is missing"
+
+
+def test_row_counts_reconcile_for_every_file(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    write(landing / "erp_products_2026-11-01.csv", f"{PRODUCTS_HEADER}\nP1,a,b,true\nP2,a,b,true,extra\n")
+    ingest_entity(warehouse, landing, "erp_products", batch_id="test")
+    ledger = query(warehouse, "select rows_read, rows_loaded, rows_quarantined from raw._ingested_files")
+    assert ledger == [(2, 1, 1)]
+
+
+def test_a_file_with_a_byte_order_mark_loads(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    write(landing / "erp_products_2026-11-01.csv", f"{PRODUCTS_HEADER}\nP1,笔记本,电子,true\n", bom=True)
+    result = ingest_entity(warehouse, landing, "erp_products", batch_id="test")
+    assert result.total("rows_loaded") == 1
+
+
+def test_the_same_content_delivered_twice_is_loaded_once(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    content = f"{PRODUCTS_HEADER}\nP1,a,b,true\nP2,a,b,false\n"
+    write(landing / "erp_products_2026-11-01.csv", content)
+    write(landing / "erp_products_2026-11-02.csv", content)  # re-sent under another name
+
+    first = ingest_entity(warehouse, landing, "erp_products", batch_id="first")
+    second = ingest_entity(warehouse, landing, "erp_products", batch_id="second")
+
+    assert [file.status for file in first.files] == ["loaded", "skipped_already_loaded"]
+    assert [file.status for file in second.files] == ["skipped_already_loaded", "skipped_already_loaded"]
+    assert query(warehouse, "select count(*) from raw.erp_products") == [(2,)]
+
+
+def test_a_missing_column_is_a_contract_error_naming_file_and_column(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    write(landing / "erp_products_2026-11-01.csv", "product_id,product_name,is_active\nP1,a,true\n")
+    with pytest.raises(ContractError, match=r"erp_products_2026-11-01\.csv, row 1 \(header\): missing column\(s\) product_category"):
+        ingest_entity(warehouse, landing, "erp_products", batch_id="test")
+    assert query(warehouse, "select count(*) from raw.erp_products") == [(0,)]
+
+
+def test_typed_values_keep_decimal_precision(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    header = ",".join(ENTITIES["erp_orders"].column_names)
+    write(
+        landing / "erp_orders_2026-11-01.csv",
+        f"{header}\nSO1,1,E1,2026-10-01,confirmed,P1,1,1130.00,0.13,850.10,CNY\n"
+        "SO1,2,E1,2026-13-45,confirmed,P1,1,N/A,0.13,1,CNY\n",
+    )
+    ingest_entity(warehouse, landing, "erp_orders", batch_id="test")
+    assert query(warehouse, "select amount_incl_tax, typeof(amount_incl_tax) from raw.erp_orders") == [
+        (__import__("decimal").Decimal("1130.00"), "DECIMAL(18,2)")
+    ]
+    reason = query(warehouse, "select reason from raw._quarantine")[0][0]
+    assert "column order_date: '2026-13-45' is not a valid DATE" in reason
+    assert "column amount_incl_tax: 'N/A' is not a valid DECIMAL(18,2)" in reason
