@@ -9,6 +9,7 @@ only when all of it is written; a failure before that leaves the last good versi
 from __future__ import annotations
 
 import os
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -108,12 +109,21 @@ def read_tier_summary(serving_path: Path, as_of: str | None = None) -> list[dict
         return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
+def _display_width(text: str) -> int:
+    """Terminal columns: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - _display_width(text))
+
+
 def format_tier_summary(rows: list[dict]) -> str:
     if not rows:
         return "No tier summary published yet."
     lines = [
         f"Tier summary as of {rows[0]['as_of_date']}",
-        f"{'tier':<10} {'name':<8} {'customers':>9} {'share %':>8} {'spend 万元':>14} {'spend %':>8} {'margin %':>9}",
+        f"{'tier':<10} {_pad('name', 10)} {'customers':>9} {'share %':>8} {'spend 10k CNY':>14} {'spend %':>8} {'margin %':>9}",
     ]
 
     def number(value, digits=2):
@@ -121,12 +131,11 @@ def format_tier_summary(rows: list[dict]) -> str:
 
     for row in rows:
         lines.append(
-            f"{row['tier']:<10} {row['tier_name_zh']:<8}{'':<{8 - len(row['tier_name_zh'])}}"
-            f"{row['customer_count']:>9} {number(row['customer_share_pct']):>8} "
+            f"{row['tier']:<10} {_pad(row['tier_name_zh'], 10)} {row['customer_count']:>9} {number(row['customer_share_pct']):>8} "
             f"{number(row['total_spend_10k']):>14} {number(row['spend_share_pct']):>8} "
             f"{number(row['avg_margin_pct']):>9}"
         )
     total_customers = sum(row["customer_count"] for row in rows)
     total_spend = sum(float(row["total_spend_10k"] or 0) for row in rows)
-    lines.append(f"{'total':<10} {'':<16}{total_customers:>9} {'':>8} {number(total_spend):>14}")
+    lines.append(f"{'total':<10} {'':<10} {total_customers:>9} {'':>8} {number(total_spend):>14}")
     return "\n".join(lines)

@@ -1,9 +1,10 @@
 """The dbt project as assets: seeds (the rubric), staging, intermediate and marts; dbt
 tests show as asset checks. One `dbt build` for the run's as-of date."""
 
-
 import json
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -11,7 +12,13 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.project import dbt_project
 from tiering import settings
 
-translator = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+class TieringTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "transform"
+
+
+translator = TieringTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, name="tiering_dbt")

@@ -46,7 +46,7 @@ with_months as (
 
 unpivoted as (
     select customer_id, 'annual_spend' as indicator,
-        {{ divide('period_spend_cny', 10000) }} as raw_value
+        {{ divide('period_spend_cny', 10000, scale=6) }} as raw_value
     from with_months
 
     union all

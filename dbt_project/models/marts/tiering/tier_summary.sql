@@ -18,7 +18,7 @@ per_tier as (
     select
         tier,
         count(*) as customer_count,
-        sum(annual_spend_10k_cny) as total_spend_10k,
+        sum(period_spend_cny) as total_spend_cny,
         avg(profit_margin_pct) as avg_margin_pct
     from customer_tiers
     group by tier
@@ -27,7 +27,7 @@ per_tier as (
 tiered_totals as (
     select
         sum(customer_count) as tiered_customer_count,
-        sum(total_spend_10k) as tiered_spend_10k
+        sum(total_spend_cny) as tiered_spend_cny
     from per_tier
     where tier <> 'pending'
 ),
@@ -42,9 +42,9 @@ final as (
         case when tiers.tier <> 'pending' then
             coalesce({{ divide('100 * per_tier.customer_count', 'tiered_totals.tiered_customer_count') }}, 0)
         end as customer_share_pct,
-        cast(coalesce(per_tier.total_spend_10k, 0) as decimal(18, 4)) as total_spend_10k,
+        coalesce({{ divide('per_tier.total_spend_cny', 10000, scale=6) }}, 0) as total_spend_10k,
         case when tiers.tier <> 'pending' then
-            coalesce({{ divide('100 * per_tier.total_spend_10k', 'tiered_totals.tiered_spend_10k') }}, 0)
+            coalesce({{ divide('100 * per_tier.total_spend_cny', 'tiered_totals.tiered_spend_cny') }}, 0)
         end as spend_share_pct,
         cast(round(per_tier.avg_margin_pct, 2) as decimal(9, 2)) as avg_margin_pct,
         tiers.strategy,

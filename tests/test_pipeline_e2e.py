@@ -1,0 +1,215 @@
+"""The real nightly job, end to end: extract files in, published tier tables out.
+
+DuckDB, dbt, Dagster and Great Expectations all run for real; assertions are on the
+published serving file.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+from tiering.generate import generate_demo_extracts
+
+AS_OF = "2026-06-30"
+PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary")
+
+
+# --- worked examples (DOMAIN.md §3) through the whole pipeline -------------------------
+
+
+@pytest.fixture(scope="module")
+def worked_examples(tmp_path_factory):
+    monkeypatch = pytest.MonkeyPatch()
+    from tests.conftest import run_nightly_job
+
+    data_dir = tmp_path_factory.mktemp("worked_examples")
+    run = run_nightly_job(monkeypatch, FIXTURES / "worked_examples", data_dir, AS_OF)
+    monkeypatch.undo()
+    assert run.success, "the nightly job failed on the worked examples"
+    return run
+
+
+def test_worked_example_a_scores_94_5_and_is_strategic(worked_examples):
+    rows = worked_examples.query(
+        "select value_score, composite_score, tier, tier_name_zh from customer_tiers where customer_id = 'C2024002'"
+    )
+    assert rows == [(Decimal("94.5"), Decimal("94.5"), "strategic", "战略级客户")]
+
+
+def test_worked_example_a_indicator_scores_match_the_method(worked_examples):
+    rows = worked_examples.query(
+        """
+        select indicator, raw_value, score, weight, weighted_score
+        from customer_indicator_scores where customer_id = 'C2024002' order by weight desc
+        """
+    )
+    assert rows == [
+        ("annual_spend", Decimal("1200"), Decimal("100"), Decimal("40"), Decimal("40")),
+        ("profit_margin", Decimal("15"), Decimal("90"), Decimal("25"), Decimal("22.5")),
+        ("cooperation_years", Decimal("5"), Decimal("100"), Decimal("20"), Decimal("20")),
+        ("cross_purchase_rate", Decimal("30"), Decimal("80"), Decimal("15"), Decimal("12")),
+    ]
+
+
+def test_worked_example_c2024001_scores_100(worked_examples):
+    rows = worked_examples.query(
+        "select composite_score, tier from customer_tiers where customer_id = 'C2024001'"
+    )
+    assert rows == [(Decimal("100.0"), "strategic")]
+
+
+def test_every_published_row_carries_the_rubric_version(worked_examples):
+    versions = worked_examples.query(
+        "select distinct rubric_version from customer_tiers union select distinct rubric_version from tier_summary"
+    )
+    assert len(versions) == 1 and len(versions[0][0]) == 12
+
+
+def test_parquet_copies_match_the_duckdb_tables(worked_examples):
+    parquet_dir = worked_examples.data_dir / "serving" / "parquet"
+    for table in PUBLISHED:
+        in_parquet = worked_examples.query(f"select count(*) from read_parquet('{parquet_dir / (table + '.parquet')}')")
+        in_duckdb = worked_examples.query(f"select count(*) from {table}")
+        assert in_parquet == in_duckdb
+
+
+# --- generated demo data ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_landing(tmp_path_factory) -> Path:
+    landing = tmp_path_factory.mktemp("demo_landing")
+    generate_demo_extracts(landing, customers=400, seed=11, as_of=date.fromisoformat(AS_OF))
+    return landing
+
+
+@pytest.fixture(scope="module")
+def demo_run(demo_landing, tmp_path_factory):
+    from tests.conftest import run_nightly_job
+
+    monkeypatch = pytest.MonkeyPatch()
+    data_dir = tmp_path_factory.mktemp("demo_data")
+    run = run_nightly_job(monkeypatch, demo_landing, data_dir, AS_OF)
+    monkeypatch.undo()
+    assert run.success, "the nightly job failed on generated demo data"
+    return run
+
+
+def test_every_customer_is_tiered_exactly_once(demo_run):
+    golden = demo_run.warehouse_query("select count(distinct customer_id) from intermediate.int_customers_matched")[0][0]
+    rows, distinct_customers = demo_run.query(
+        f"select count(*), count(distinct customer_id) from customer_tiers where as_of_date = '{AS_OF}'"
+    )[0]
+    assert rows == distinct_customers == golden > 300
+
+
+def test_tier_summary_shares_sum_to_100(demo_run):
+    customer_share, spend_share = demo_run.query(
+        f"select sum(customer_share_pct), sum(spend_share_pct) from tier_summary where as_of_date = '{AS_OF}'"
+    )[0]
+    assert abs(customer_share - 100) <= Decimal("0.001")
+    assert abs(spend_share - 100) <= Decimal("0.001")
+
+
+def test_tier_summary_counts_match_customer_tiers(demo_run):
+    summary = dict(demo_run.query(f"select tier, customer_count from tier_summary where as_of_date = '{AS_OF}'"))
+    tiers = dict(demo_run.query(f"select tier, count(*) from customer_tiers where as_of_date = '{AS_OF}' group by tier"))
+    assert {tier: count for tier, count in summary.items() if count} == tiers
+
+
+def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing):
+    """Recomputed from the extract files alone: confirmed lines in the trailing 12 months,
+    tax-exclusive, rows that do not parse left out (they are quarantined)."""
+    orders = sorted(demo_landing.glob("erp_orders*.csv"))[0]
+    expected = demo_run.query(
+        f"""
+        select sum(cast(round(try_cast(amount_incl_tax as decimal(18,2)) / (1 + try_cast(tax_rate as decimal(6,4))), 2) as decimal(18,2)))
+        from read_csv('{orders}', all_varchar = true)
+        where status = 'confirmed'
+          and try_cast(order_date as date) between date '2025-07-01' and date '{AS_OF}'
+          and try_cast(amount_incl_tax as decimal(18,2)) is not null
+        """
+    )[0][0]
+    published = demo_run.query(f"select sum(total_spend_10k) * 10000 from tier_summary where as_of_date = '{AS_OF}'")[0][0]
+    assert published == expected  # both DECIMAL: equal to the cent
+    assert published > 0
+
+
+def test_the_demo_data_spreads_over_several_tiers(demo_run):
+    populated = demo_run.query(f"select count(*) from tier_summary where as_of_date = '{AS_OF}' and customer_count > 0")
+    assert populated[0][0] >= 3
+
+
+def test_quarantined_rows_reconcile_with_the_files(demo_run):
+    read, loaded, quarantined = demo_run.warehouse_query(
+        "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw._ingested_files"
+    )[0]
+    assert read == loaded + quarantined
+    assert demo_run.warehouse_query("select count(*) from raw._quarantine")[0][0] == quarantined
+
+
+# --- idempotency, readers, failures ------------------------------------------------------
+
+HOLD_OPEN = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    connection = duckdb.connect(sys.argv[1], read_only=True)
+    print(connection.execute("select count(*) from customer_tiers").fetchall()[0][0], flush=True)
+    sys.stdin.readline()  # hold the file open until told to stop
+    print(connection.execute("select count(*) from customer_tiers").fetchall()[0][0], flush=True)
+    """
+)
+
+
+def _snapshot(run, table: str) -> list[tuple]:
+    return run.query(f"select * from {table} order by all")
+
+
+def test_rerun_on_the_same_files_gives_identical_tables_while_a_reader_holds_the_file(demo_run, demo_landing, run_pipeline):
+    before = {table: _snapshot(demo_run, table) for table in PUBLISHED}
+    reader = subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(demo_run.serving_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        rows_seen_by_reader = int(reader.stdout.readline())
+        rerun = run_pipeline(demo_landing, demo_run.data_dir, AS_OF)
+        assert rerun.success, "a reader holding the serving file open made the run fail"
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert int(reader.stdout.readline()) == rows_seen_by_reader  # its snapshot stayed whole
+    finally:
+        reader.kill()
+        reader.wait()
+
+    for table in PUBLISHED:
+        assert _snapshot(rerun, table) == before[table], f"{table} changed when the same files were run again"
+    ledger = rerun.warehouse_query("select count(*), count(distinct file_checksum) from raw._ingested_files")[0]
+    assert ledger[0] == ledger[1]  # each file loaded once
+
+
+def test_a_failed_run_leaves_the_last_good_publication(worked_examples, run_pipeline, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "worked_examples", landing)
+    data_dir = tmp_path / "data"
+    shutil.copytree(worked_examples.data_dir, data_dir)
+    serving = data_dir / "serving" / "tiering.duckdb"
+    published_before = serving.read_bytes()
+
+    # A delivery that breaks the contract: the customer master lost a column.
+    (landing / "crm_customers_2026-07-01.csv").write_text("crm_customer_id,customer_name\nC9,某公司\n", encoding="utf-8")
+    failed = run_pipeline(landing, data_dir, AS_OF)
+
+    assert not failed.success
+    assert serving.read_bytes() == published_before
+    failures = [event for event in failed.result.all_events if event.is_step_failure]
+    assert any("crm_customers_2026-07-01.csv" in str(event.event_specific_data.error) for event in failures)
