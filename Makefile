@@ -12,13 +12,14 @@ export TIERING_DATA_DIR DAGSTER_HOME
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: help setup run test dev bench lint lock manifest clean
+.PHONY: help setup run test dev bench backfill lint lock manifest clean
 
 help:
 	@echo "make run    set up, generate demo extracts if the landing folder is empty, run the nightly job"
 	@echo "make test   set up and run the whole test suite"
 	@echo "make dev    open the Dagster UI on the project"
 	@echo "make bench  benchmark at BENCH_CUSTOMERS customers (default $(BENCH_CUSTOMERS))"
+	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD   run the job for every as-of date in the range"
 	@echo "make lint   ruff and sqlfluff"
 
 # The virtual environment, rebuilt when the pins change. uv installs in seconds;
@@ -53,6 +54,11 @@ dev: manifest
 
 bench: manifest
 	$(BIN)/tiering bench --customers $(BENCH_CUSTOMERS)
+
+backfill: manifest
+	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=2026-10-01 END=2026-10-31"; exit 2; }
+	@mkdir -p "$(DAGSTER_HOME)"
+	$(BIN)/python -m orchestration.backfill --start $(START) --end $(END)
 
 lint: setup
 	$(BIN)/ruff check tiering orchestration tests

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from tiering import settings
@@ -46,6 +45,15 @@ def _summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migration(args: argparse.Namespace) -> int:
+    from tiering.history import format_migration, tier_migration
+
+    config = settings.load()
+    rows = tier_migration(config.serving_path, args.from_date, args.to_date)
+    print(format_migration(rows, args.from_date, args.to_date))
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from tiering.bench import run_benchmark
 
@@ -67,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
     summary = commands.add_parser("summary", help="print the published tier summary and where the outputs are")
     summary.add_argument("--as-of", help="YYYY-MM-DD; default the newest published date")
     summary.set_defaults(handler=_summary)
+
+    migration = commands.add_parser("migration", help="customers and spend moving between tiers from one as-of date to another")
+    migration.add_argument("--from", dest="from_date", required=True, help="earlier as-of date, YYYY-MM-DD")
+    migration.add_argument("--to", dest="to_date", required=True, help="later as-of date, YYYY-MM-DD")
+    migration.set_defaults(handler=_migration)
 
     bench = commands.add_parser("bench", help="generate data at a scale, run the nightly job, time each stage")
     bench.add_argument("--customers", type=int, default=10_000)

@@ -22,6 +22,10 @@ PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
     "customer_indicator_scores": "marts.customer_indicator_scores",
     "tier_summary": "marts.tier_summary",
+    "tier_changes": "marts.tier_changes",
+    "churn_risk_customers": "marts.churn_risk_customers",
+    "tier_migration": "marts.tier_migration",
+    "tier_kpis": "marts.tier_kpis",
 }
 
 PUBLICATION_TABLE = "_publication"

@@ -6,10 +6,13 @@ heavy lifting happens inside DuckDB and dbt anyway.
 
 import dagster as dg
 
+from orchestration.defs.hooks import downgrade_alerts
+
 nightly_tiering_job = dg.define_asset_job(
     "nightly_tiering",
     selection=dg.AssetSelection.all(),
     description="Land new extracts, check them, build and test the dbt models, publish for BI.",
+    hooks={downgrade_alerts},
 )
 
 defs = dg.Definitions(jobs=[nightly_tiering_job], executor=dg.in_process_executor)

@@ -29,6 +29,11 @@ periods as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
 
+stabilized as (
+    select * from {{ ref('int_customer_tiers_stabilized') }}
+    where as_of_date = {{ as_of_date() }}
+),
+
 key_figures as (
     select
         customer_id,
@@ -66,7 +71,11 @@ final as (
         customers.source_record_count,
         periods.period_start as spend_period_start,
         periods.period_end as spend_period_end,
-        periods.amount_basis
+        periods.amount_basis,
+        stabilized.effective_tier,
+        effective_tiers.tier_name_zh as effective_tier_name_zh,
+        stabilized.retier_reason,
+        stabilized.anchor_date as last_tiered_date
     from customers
     inner join tiered
         on customers.customer_id = tiered.customer_id
@@ -76,6 +85,10 @@ final as (
         on customers.customer_id = customer_orders.customer_id
     left join key_figures
         on customers.customer_id = key_figures.customer_id
+    left join stabilized
+        on customers.customer_id = stabilized.customer_id
+    left join tiers as effective_tiers
+        on stabilized.effective_tier = effective_tiers.tier
     cross join rubric
     cross join periods
 )

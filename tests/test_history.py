@@ -1,0 +1,186 @@
+"""Tiers over time: a three-date history with known events, run through the real job.
+
+As of 2026-01-01 (first run), 2026-02-15 (mid-quarter) and 2026-04-01 (a new quarter):
+- X spends 1500万 in the year to 2026-01-01 and 901万 in the year to 2026-02-15 (−40 %):
+  the spend trigger moves it from strategic to key mid-quarter;
+- Y goes from 1200万 to 961万 (−20 %): computed key mid-quarter, but it keeps strategic until
+  the cycle date 2026-04-01;
+- Z's last order is 2025-11-01: idle for 3 months by 2026-02-15, the inactivity trigger
+  re-tiers it from key to ordinary.
+Tax rate 0 and margins of 15 % / 8 % keep the arithmetic exact.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tiering.contract import ENTITIES
+
+DATES = ("2026-01-01", "2026-02-15", "2026-04-01")
+CUSTOMERS = {
+    # crm id: (erp id, name, credit code, first deal date)
+    "C1000001": ("E1000001", "甲方科技有限公司", "91110000000000001X", "2015-03-01"),
+    "C1000002": ("E1000002", "乙方制造有限公司", "91110000000000002X", "2015-03-01"),
+    "C1000003": ("E1000003", "丙方贸易有限公司", "91110000000000003X", "2022-06-01"),
+}
+# (erp id, order date, category, amount in 万元, margin %)
+ORDERS = [
+    ("E1000001", "2025-02-01", 1, 600, 15),
+    *[("E1000001", "2025-06-01", category, 225, 15) for category in (1, 2, 3, 4)],
+    ("E1000001", "2026-01-20", 1, 1, 15),
+    ("E1000002", "2025-02-01", 1, 240, 15),
+    *[("E1000002", "2025-06-01", category, 240, 15) for category in (1, 2, 3, 4)],
+    ("E1000002", "2026-01-20", 1, 1, 15),
+    ("E1000003", "2025-02-01", 5, 10, 8),
+    ("E1000003", "2025-11-01", 6, 500, 8),
+]
+
+
+def _csv(entity: str, rows: list[list[str]]) -> str:
+    return "\n".join([",".join(ENTITIES[entity].column_names), *[",".join(row) for row in rows]]) + "\n"
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("history_landing")
+    crm, erp = [], []
+    for crm_id, (erp_id, name, code, first_deal) in CUSTOMERS.items():
+        crm.append([crm_id, name, code, "制造业", "上海", "", "", "王芳", first_deal, "", "", "", "2025-01-01 00:00:00"])
+        erp.append([erp_id, name, code, "2015-01-01 00:00:00"])
+    products = [[f"P{category:05d}", f"产品{category}", f"类目{category}", "true"] for category in range(1, 11)]
+    orders = []
+    for number, (erp_id, order_date, category, amount_10k, margin) in enumerate(ORDERS, start=1):
+        amount = Decimal(amount_10k) * 10000
+        cost = amount * (100 - margin) / 100
+        orders.append([f"SO{number:09d}", "1", erp_id, order_date, "confirmed", f"P{category:05d}", "1",
+                       f"{amount:.2f}", "0", f"{cost:.2f}", "CNY"])
+    files = {
+        "crm_customers": crm, "erp_customers": erp, "erp_products": products, "erp_orders": orders,
+        "erp_receivables": [], "crm_complaints": [],
+    }
+    for entity, rows in files.items():
+        (folder / f"{entity}_2026-04-01.csv").write_text(_csv(entity, rows), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def history(landing, tmp_path_factory):
+    from tests.conftest import run_nightly_job
+
+    monkeypatch = pytest.MonkeyPatch()
+    data_dir = tmp_path_factory.mktemp("history_data")
+    runs = {}
+    for as_of in DATES:
+        runs[as_of] = run_nightly_job(monkeypatch, landing, data_dir, as_of)
+        assert runs[as_of].success, f"the nightly job failed as of {as_of}"
+    monkeypatch.undo()
+    return runs[DATES[-1]]
+
+
+def _tiers(run, customer_id: str) -> list[tuple]:
+    return run.query(
+        "select cast(as_of_date as varchar), tier, effective_tier, retier_reason from customer_tiers "
+        "where customer_id = ? order by as_of_date",
+        [customer_id],
+    )
+
+
+def test_every_as_of_date_is_kept(history):
+    assert history.query("select cast(as_of_date as varchar), count(*) from customer_tiers group by 1 order by 1") == [
+        (as_of, 3) for as_of in DATES
+    ]
+
+
+def test_a_customer_whose_spend_falls_40_percent_drops_at_the_trigger(history):
+    assert _tiers(history, "C1000001") == [
+        ("2026-01-01", "strategic", "strategic", "initial"),
+        ("2026-02-15", "key", "key", "spend_trigger"),
+        ("2026-04-01", "key", "key", "cycle"),
+    ]
+    change = history.query(
+        "select cast(as_of_date as varchar), from_tier, to_tier, reason, composite_before, composite_after, "
+        "indicators_moved_most from tier_changes where customer_id = 'C1000001'"
+    )
+    assert change == [("2026-02-15", "strategic", "key", "spend_trigger", Decimal("97.5"), Decimal("89.5"),
+                       "annual_spend -8.00")]
+
+
+def test_a_customer_whose_spend_changes_20_percent_keeps_its_tier_until_the_cycle_date(history):
+    assert _tiers(history, "C1000002") == [
+        ("2026-01-01", "strategic", "strategic", "initial"),
+        ("2026-02-15", "key", "strategic", None),
+        ("2026-04-01", "key", "key", "cycle"),
+    ]
+    assert history.query(
+        "select cast(as_of_date as varchar), reason from tier_changes where customer_id = 'C1000002'"
+    ) == [("2026-04-01", "cycle")]
+
+
+def test_a_customer_idle_for_3_months_triggers(history):
+    assert _tiers(history, "C1000003") == [
+        ("2026-01-01", "key", "key", "initial"),
+        ("2026-02-15", "ordinary", "ordinary", "inactivity_trigger"),
+        ("2026-04-01", "ordinary", "ordinary", "cycle"),
+    ]
+    reasons = history.query(
+        "select reasons, owner from churn_risk_customers where customer_id = 'C1000003' and as_of_date = '2026-02-15'"
+    )
+    assert reasons == [("inactive", "王芳")]
+
+
+def test_migration_counts_reconcile_with_the_tier_counts_of_both_dates(history):
+    for earlier, later in zip(DATES, DATES[1:], strict=False):
+        migration = history.query(
+            "select from_tier, to_tier, customer_count from tier_migration where as_of_date = ?", [later]
+        )
+        for as_of, side in ((earlier, 0), (later, 1)):
+            counts = dict(history.query(
+                "select effective_tier, count(*) from customer_tiers where as_of_date = ? group by 1", [as_of]
+            ))
+            summed: dict[str, int] = {}
+            for row in migration:
+                if row[side] not in ("new", "gone"):
+                    summed[row[side]] = summed.get(row[side], 0) + row[2]
+            assert summed == counts, f"migration into {later} does not reconcile with {as_of}"
+
+
+def test_downgrades_of_strategic_and_key_customers_are_alerted(history):
+    alerts_file = history.data_dir / "serving" / "alerts" / "downgrades.jsonl"
+    lines = alerts_file.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 3  # X and Z mid-quarter, Y at the cycle date
+    assert '"customer_id": "C1000001"' in lines[0] and '"to_tier": "key"' in lines[0]
+
+
+def test_rerunning_an_as_of_date_changes_nothing(history, landing, run_pipeline):
+    tables = ("customer_tiers", "tier_changes", "tier_migration", "tier_kpis", "churn_risk_customers")
+    before = {table: history.query(f"select * from {table} order by all") for table in tables}
+    rerun = run_pipeline(landing, history.data_dir, DATES[1])
+    assert rerun.success
+    for table in tables:
+        assert rerun.query(f"select * from {table} order by all") == before[table], f"{table} changed"
+    alerts_file = history.data_dir / "serving" / "alerts" / "downgrades.jsonl"
+    assert len(alerts_file.read_text(encoding="utf-8").splitlines()) == 3  # not recorded twice
+
+
+def test_the_backfill_command_runs_each_date_in_order(landing, tmp_path, monkeypatch):
+    import dagster as dg
+
+    from orchestration.backfill import as_of_dates, run_backfill
+
+    monkeypatch.setenv("TIERING_LANDING_DIR", str(landing))
+    monkeypatch.setenv("TIERING_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TIERING_AS_OF", "2026-01-01")
+    dates = as_of_dates(*(date.fromisoformat(day) for day in ("2026-01-01", "2026-02-15")), every_days=45)
+    with dg.DagsterInstance.ephemeral() as instance:
+        outcomes = run_backfill(dates, instance)
+    assert outcomes == [(date(2026, 1, 1), True), (date(2026, 2, 15), True)]
+    from tests.conftest import PipelineRun
+
+    published = PipelineRun(True, None, tmp_path).query(
+        "select cast(as_of_date as varchar), count(*) from customer_tiers group by 1 order by 1"
+    )
+    assert published == [("2026-01-01", 3), ("2026-02-15", 3)]
