@@ -1,5 +1,7 @@
 """The Dagster code location loads, and holds the job, schedule, sensor and checks it should."""
 
+import json
+
 import dagster as dg
 
 from orchestration.definitions import defs
@@ -33,3 +35,25 @@ def test_dbt_tests_appear_as_asset_checks():
     assert any(name.startswith("unique_combination_of_columns_customer_tiers") for name in check_keys)
     assert "contract_expectations" in check_keys
     assert "rows_reconcile" in check_keys
+
+
+def test_the_sensor_requests_a_run_for_new_files_and_skips_when_nothing_changed(tmp_path, monkeypatch):
+    from orchestration.defs.sensors import new_extracts_sensor
+
+    monkeypatch.setenv("TIERING_LANDING_DIR", str(tmp_path))
+    (tmp_path / "erp_orders_2026-11-21.csv").write_text("order_id\n", encoding="utf-8")
+    (tmp_path / "notes.txt").write_text("not an extract", encoding="utf-8")
+
+    with dg.instance_for_test() as instance:
+        first = new_extracts_sensor(dg.build_sensor_context(instance=instance))
+        assert isinstance(first, dg.RunRequest)
+        assert first.tags["tiering/new_files"] == "erp_orders_2026-11-21.csv"
+
+        cursor = json.dumps({"erp_orders_2026-11-21.csv": _fingerprint(tmp_path / "erp_orders_2026-11-21.csv")})
+        again = new_extracts_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+        assert isinstance(again, dg.SkipReason)
+
+
+def _fingerprint(path):
+    stat = path.stat()
+    return f"{stat.st_size}:{stat.st_mtime_ns}"

@@ -184,3 +184,14 @@ def test_the_backfill_command_runs_each_date_in_order(landing, tmp_path, monkeyp
         "select cast(as_of_date as varchar), count(*) from customer_tiers group by 1 order by 1"
     )
     assert published == [("2026-01-01", 3), ("2026-02-15", 3)]
+
+
+def test_migration_between_any_two_dates_reconciles_and_names_unpublished_dates(history):
+    from tiering.history import tier_migration
+
+    rows = tier_migration(history.serving_path, "2026-01-01", "2026-04-01")
+    assert sorted((row[0], row[1], row[2]) for row in rows) == [
+        ("key", "ordinary", 1), ("strategic", "key", 2),
+    ]
+    with pytest.raises(ValueError, match="2026-03-01 is not published"):
+        tier_migration(history.serving_path, "2026-01-01", "2026-03-01")
