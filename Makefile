@@ -8,6 +8,8 @@ TIERING_DATA_DIR ?= data
 DAGSTER_HOME ?= $(abspath $(TIERING_DATA_DIR))/dagster
 BENCH_CUSTOMERS ?= 10000
 export TIERING_DATA_DIR DAGSTER_HOME
+# The venv's tools (dbt among them) first on PATH for everything make starts.
+export PATH := $(abspath $(BIN)):$(PATH)
 # Installed tools, not PYTHONDONTWRITEBYTECODE, decide byte-compiling: see setup.
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := true
