@@ -20,7 +20,7 @@ from tests.conftest import FIXTURES
 from tiering.generate import generate_demo_extracts
 
 AS_OF = "2026-06-30"
-PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary")
+PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary", "dimension_summary", "verification_sample")
 
 
 # --- worked examples (DOMAIN.md §3) through the whole pipeline -------------------------
@@ -38,18 +38,23 @@ def worked_examples(tmp_path_factory):
     return run
 
 
-def test_worked_example_a_scores_94_5_and_is_strategic(worked_examples):
+def test_worked_example_a_scores_94_5_on_value_and_79_1_on_four_dimensions(worked_examples):
+    # Under the four-dimension default the composite is no longer the value score: value 94.5,
+    # potential 71, risk 60, strategic 80 -> 79.1, key (the fixture README works it out).
     rows = worked_examples.query(
-        "select value_score, composite_score, tier, tier_name_zh from customer_tiers where customer_id = 'C2024002'"
+        """
+        select value_score, potential_score, risk_score, strategic_score, composite_score, tier, tier_name_zh
+        from customer_tiers where customer_id = 'C2024002'
+        """
     )
-    assert rows == [(Decimal("94.5"), Decimal("94.5"), "strategic", "战略级客户")]
+    assert rows == [(Decimal("94.5"), Decimal("71"), Decimal("60"), Decimal("80"), Decimal("79.1"), "key", "重点级客户")]
 
 
 def test_worked_example_a_indicator_scores_match_the_method(worked_examples):
     rows = worked_examples.query(
         """
         select indicator, raw_value, score, weight, weighted_score
-        from customer_indicator_scores where customer_id = 'C2024002' order by weight desc
+        from customer_indicator_scores where customer_id = 'C2024002' and dimension = 'value' order by weight desc
         """
     )
     assert rows == [
@@ -62,9 +67,10 @@ def test_worked_example_a_indicator_scores_match_the_method(worked_examples):
 
 def test_worked_example_c2024001_scores_100(worked_examples):
     rows = worked_examples.query(
-        "select composite_score, tier from customer_tiers where customer_id = 'C2024001'"
+        "select value_score, potential_score, risk_score, strategic_score, composite_score, tier"
+        " from customer_tiers where customer_id = 'C2024001'"
     )
-    assert rows == [(Decimal("100.0"), "strategic")]
+    assert rows == [(Decimal("100"), Decimal("100"), Decimal("100"), Decimal("100"), Decimal("100.0"), "strategic")]
 
 
 def test_every_published_row_carries_the_rubric_version(worked_examples):

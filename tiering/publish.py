@@ -22,6 +22,8 @@ PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
     "customer_indicator_scores": "marts.customer_indicator_scores",
     "tier_summary": "marts.tier_summary",
+    "dimension_summary": "marts.dimension_summary",
+    "verification_sample": "marts.verification_sample",
 }
 
 PUBLICATION_TABLE = "_publication"
