@@ -58,7 +58,9 @@ def test_a_non_reciprocal_matrix_is_refused():
 
 
 def test_yaml_and_csv_matrices_read_alike(tmp_path):
-    (tmp_path / "m.yml").write_text("items: [a, b, c]\nmatrix:\n  - [1, 2, 3]\n  - [1/2, 1, 2]\n  - [1/3, 1/2, 1]\n", encoding="utf-8")
+    (tmp_path / "m.yml").write_text(
+        "items: [a, b, c]\nmatrix:\n  - [1, 2, 3]\n  - [1/2, 1, 2]\n  - [1/3, 1/2, 1]\n", encoding="utf-8"
+    )
     (tmp_path / "m.csv").write_text(",a,b,c\na,1,2,3\nb,1/2,1,2\nc,1/3,1/2,1\n", encoding="utf-8")
     assert read_matrix(tmp_path / "m.yml") == read_matrix(tmp_path / "m.csv")
 

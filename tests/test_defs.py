@@ -33,3 +33,11 @@ def test_dbt_tests_appear_as_asset_checks():
     assert any(name.startswith("unique_combination_of_columns_customer_tiers") for name in check_keys)
     assert "contract_expectations" in check_keys
     assert "rows_reconcile" in check_keys
+
+
+def test_the_rubric_check_runs_before_every_seed():
+    graph = defs.resolve_asset_graph()
+    seeds = [key for key in graph.get_all_asset_keys() if key.path[0] == "rubric" and key.path[-1] != "configuration"]
+    assert len(seeds) >= 7
+    for key in seeds:
+        assert dg.AssetKey(["rubric", "configuration"]) in graph.get(key).parent_keys

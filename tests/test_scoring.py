@@ -50,8 +50,12 @@ def test_c2024001_scores_100_on_value_alone_and_on_all_four_dimensions():
     assert score_customer(value_only(DEFAULT), C2024001_VALUE).composite_score == Decimal("100.0")
     four_dimensions = {
         **C2024001_VALUE,
-        "industry_growth_rate": "12", "industry_rank": "8", "demand_match": "85.5",
-        "on_time_payment_rate": "100", "complaint_count": "0", "days_since_last_order": "15",
+        "industry_growth_rate": "12",
+        "industry_rank": "8",
+        "demand_match": "85.5",
+        "on_time_payment_rate": "100",
+        "complaint_count": "0",
+        "days_since_last_order": "15",
         "strategic_level": "national_key",
     }
     result = score_customer(DEFAULT, four_dimensions, {"complaint_count": ["0", "1"]})
@@ -129,7 +133,9 @@ def test_a_missing_pending_indicator_makes_the_customer_pending_never_zero():
 
 # --- properties -----------------------------------------------------------------------------
 
-RAW = st.one_of(st.none(), st.decimals(min_value=-1000, max_value=100_000, places=4, allow_nan=False, allow_infinity=False))
+RAW = st.one_of(
+    st.none(), st.decimals(min_value=-1000, max_value=100_000, places=4, allow_nan=False, allow_infinity=False)
+)
 CATEGORY = st.sampled_from([None, "national_key", "regional_leader", "ordinary", "non_core", "unknown"])
 
 
@@ -169,7 +175,9 @@ NUMERIC = [
     case=st.sampled_from(NUMERIC),
     low=st.decimals(min_value=-1000, max_value=10_000, places=4, allow_nan=False, allow_infinity=False),
     raise_by=st.decimals(min_value=0, max_value=10_000, places=4, allow_nan=False, allow_infinity=False),
-    others=st.lists(st.decimals(min_value=-1000, max_value=10_000, places=2, allow_nan=False, allow_infinity=False), max_size=8),
+    others=st.lists(
+        st.decimals(min_value=-1000, max_value=10_000, places=2, allow_nan=False, allow_infinity=False), max_size=8
+    ),
 )
 def test_moving_a_raw_value_the_better_way_never_lowers_its_score(case, low, raise_by, others):
     preset, name = case
@@ -185,9 +193,11 @@ def test_moving_a_raw_value_the_better_way_never_lowers_its_score(case, low, rai
 
 def weights_summing_to_100(count: int):
     """``count`` positive integer weights that sum to 100."""
-    return st.lists(st.integers(min_value=1, max_value=97), min_size=count - 1, max_size=count - 1, unique=True).filter(
-        lambda cuts: all(0 < c < 100 for c in cuts)
-    ).map(lambda cuts: [Decimal(b - a) for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), 100])])
+    return (
+        st.lists(st.integers(min_value=1, max_value=97), min_size=count - 1, max_size=count - 1, unique=True)
+        .filter(lambda cuts: all(0 < c < 100 for c in cuts))
+        .map(lambda cuts: [Decimal(b - a) for a, b in zip([0, *sorted(cuts)], [*sorted(cuts), 100], strict=True)])
+    )
 
 
 @settings(max_examples=150, deadline=None)
@@ -201,7 +211,9 @@ def test_weight_changes_that_keep_the_sums_at_100_keep_the_composite_within_rang
         if len(names) > 1:
             for name, weight in zip(names, data.draw(weights_summing_to_100(len(names))), strict=True):
                 indicators[name] = replace(indicators[name], weight_pct=weight)
-    reweighted = replace(rubric, dimensions=dict(zip(rubric.dimensions, dimension_weights, strict=True)), indicators=indicators)
+    reweighted = replace(
+        rubric, dimensions=dict(zip(rubric.dimensions, dimension_weights, strict=True)), indicators=indicators
+    )
     values = data.draw(customer_values(reweighted))
     result = score_customer(reweighted, values, {name: [values[name]] for name in indicators})
     assert result.composite_score is None or 0 <= result.composite_score <= 100

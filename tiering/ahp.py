@@ -98,12 +98,18 @@ def read_matrix(path: Path) -> tuple[list[str], list[list[float]]]:
         items = [cell.strip() for cell in rows[0][1:]]
         row_items = [row[0].strip() for row in rows[1:]]
         if row_items != items:
-            raise AhpError(f"{path}: the first column ({', '.join(row_items)}) must list the header's items ({', '.join(items)}) in order")
+            raise AhpError(
+                f"{path}: the first column ({', '.join(row_items)}) must list "
+                f"the header's items ({', '.join(items)}) in order"
+            )
         raw_rows = [row[1:] for row in rows[1:]]
     matrix = []
     for i, row in enumerate(raw_rows):
         if len(row) != len(items):
-            raise AhpError(f"{path}: row {i + 1} ({items[i] if i < len(items) else '?'}) has {len(row)} values, expected {len(items)}")
+            raise AhpError(
+                f"{path}: row {i + 1} ({items[i] if i < len(items) else '?'}) "
+                f"has {len(row)} values, expected {len(items)}"
+            )
         matrix.append([_value(cell, f"{path} row {i + 1} column {j + 1}") for j, cell in enumerate(row)])
     if len(matrix) != len(items):
         raise AhpError(f"{path}: {len(matrix)} rows for {len(items)} items")
@@ -201,6 +207,7 @@ def format_result(result: AhpResult) -> str:
         lines.append(f"{item:<24} {weight:>8.4f} {result.weights_pct()[item]:>9}")
     lines.append(
         f"λmax = {result.lambda_max:.4f}   CI = {result.consistency_index:.4f}   RI = {result.random_index}   "
-        f"CR = {result.consistency_ratio:.4f} ({'consistent' if result.is_consistent else 'NOT consistent'}: limit < {CR_LIMIT:.2f})"
+        f"CR = {result.consistency_ratio:.4f} "
+        f"({'consistent' if result.is_consistent else 'NOT consistent'}: limit < {CR_LIMIT:.2f})"
     )
     return "\n".join(lines)

@@ -62,8 +62,15 @@ GROWTH_FILE = "industry_growth_rates.csv"
 REQUIRED_COLUMNS = {
     DIMENSIONS_FILE: ("rubric", "dimension", "weight_pct"),
     INDICATORS_FILE: (
-        "rubric", "indicator", "dimension", "weight_pct", "scoring_method", "direction",
-        "linear_min", "linear_max", "missing_policy",
+        "rubric",
+        "indicator",
+        "dimension",
+        "weight_pct",
+        "scoring_method",
+        "direction",
+        "linear_min",
+        "linear_max",
+        "missing_policy",
     ),
     BANDS_FILE: ("rubric", "indicator", "lower_bound", "upper_bound", "score"),
     CATEGORIES_FILE: ("rubric", "indicator", "category", "score"),
@@ -123,7 +130,9 @@ def _read(seeds_dir: Path, name: str, problems: list[Problem]) -> list[_Row]:
         return [_Row(number, values) for number, values in enumerate(reader, start=2)]
 
 
-def _number(row: _Row, column: str, file: str, subject: str, problems: list[Problem], *, required: bool) -> Decimal | None:
+def _number(
+    row: _Row, column: str, file: str, subject: str, problems: list[Problem], *, required: bool
+) -> Decimal | None:
     text = row[column]
     if not text:
         if required:
@@ -147,15 +156,23 @@ def _rows_list(rows: list[_Row]) -> str:
     return ", ".join(str(row.number) for row in rows)
 
 
-def _check_sum(file: str, subject: str, rows: list[_Row], weights: list[Decimal | None], what: str, problems: list[Problem]):
+def _check_sum(
+    file: str, subject: str, rows: list[_Row], weights: list[Decimal | None], what: str, problems: list[Problem]
+):
     if any(weight is None for weight in weights):
         return  # already reported
     total = sum(weights, Decimal(0))
     if total != HUNDRED:
-        problems.append(Problem(file, rows[0].number, subject, f"{what} sum to {total.normalize():f}, not 100 (rows {_rows_list(rows)})"))
+        problems.append(
+            Problem(
+                file, rows[0].number, subject, f"{what} sum to {total.normalize():f}, not 100 (rows {_rows_list(rows)})"
+            )
+        )
 
 
-def _check_tiling(file: str, bands: list[tuple[_Row, str, Decimal | None, Decimal | None]], problems: list[Problem]) -> list[tuple]:
+def _check_tiling(
+    file: str, bands: list[tuple[_Row, str, Decimal | None, Decimal | None]], problems: list[Problem]
+) -> list[tuple]:
     """Bands sorted by lower bound must tile the number line; returns them sorted."""
     ordered = sorted(bands, key=lambda band: (band[2] is not None, band[2] if band[2] is not None else 0))
     for position, (row, subject, lower, upper) in enumerate(ordered):
@@ -163,20 +180,59 @@ def _check_tiling(file: str, bands: list[tuple[_Row, str, Decimal | None, Decima
         if lower is not None and upper is not None and lower >= upper:
             problems.append(Problem(file, row.number, subject, "the lower bound is not below the upper bound"))
         if first and lower is not None:
-            problems.append(Problem(file, row.number, subject, f"values below {lower.normalize():f} fall in no band: leave the lowest band's lower bound empty"))
+            problems.append(
+                Problem(
+                    file,
+                    row.number,
+                    subject,
+                    f"values below {lower.normalize():f} fall in no band: leave the lowest band's lower bound empty",
+                )
+            )
         if not first and lower is None:
-            problems.append(Problem(file, row.number, subject, "only the lowest band may have an empty lower bound: overlaps the band before it"))
+            problems.append(
+                Problem(
+                    file,
+                    row.number,
+                    subject,
+                    "only the lowest band may have an empty lower bound: overlaps the band before it",
+                )
+            )
         if last and upper is not None:
-            problems.append(Problem(file, row.number, subject, f"values from {upper.normalize():f} up fall in no band: leave the highest band's upper bound empty"))
+            problems.append(
+                Problem(
+                    file,
+                    row.number,
+                    subject,
+                    f"values from {upper.normalize():f} up fall in no band: leave the highest band's upper bound empty",
+                )
+            )
         if not last and upper is None:
             following = ordered[position + 1]
-            problems.append(Problem(file, following[0].number, following[1], "overlaps the band before it, which is open above"))
+            problems.append(
+                Problem(file, following[0].number, following[1], "overlaps the band before it, which is open above")
+            )
         if position > 0 and lower is not None:
             previous_row, _, previous_lower, previous_upper = ordered[position - 1]
             if previous_upper is not None and previous_upper > lower:
-                problems.append(Problem(file, row.number, subject, f"overlaps the band before it ({_span(previous_lower, previous_upper)}, row {previous_row.number})"))
+                problems.append(
+                    Problem(
+                        file,
+                        row.number,
+                        subject,
+                        f"overlaps the band before it "
+                        f"({_span(previous_lower, previous_upper)}, row {previous_row.number})",
+                    )
+                )
             elif previous_upper is not None and previous_upper < lower:
-                problems.append(Problem(file, row.number, subject, f"leaves a gap after the band before it ({_span(previous_lower, previous_upper)}, row {previous_row.number})"))
+                problems.append(
+                    Problem(
+                        file,
+                        row.number,
+                        subject,
+                        f"leaves a gap after the band before it "
+                        f"({_span(previous_lower, previous_upper)}, row {previous_row.number})",
+                    )
+                )
     return ordered
 
 
@@ -197,22 +253,44 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     for row in dimension_rows:
         subject = f"{row['rubric']} {row['dimension']}"
         if not row["rubric"] or not row["dimension"]:
-            problems.append(Problem(DIMENSIONS_FILE, row.number, subject.strip() or "row", "rubric and dimension must not be empty"))
+            problems.append(
+                Problem(DIMENSIONS_FILE, row.number, subject.strip() or "row", "rubric and dimension must not be empty")
+            )
             continue
         key = (row["rubric"], row["dimension"])
         if key in dimensions:
-            problems.append(Problem(DIMENSIONS_FILE, row.number, subject, f"repeats the dimension of row {dimensions[key].number}"))
+            problems.append(
+                Problem(DIMENSIONS_FILE, row.number, subject, f"repeats the dimension of row {dimensions[key].number}")
+            )
             continue
         dimensions[key] = row
         weight = _number(row, "weight_pct", DIMENSIONS_FILE, subject, problems, required=True)
         if weight is not None and not Decimal(0) < weight <= HUNDRED:
-            problems.append(Problem(DIMENSIONS_FILE, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"))
+            problems.append(
+                Problem(
+                    DIMENSIONS_FILE, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"
+                )
+            )
         dimension_groups[row["rubric"]].append((row, weight))
     for rubric, members in dimension_groups.items():
-        _check_sum(DIMENSIONS_FILE, f"rubric {rubric}", [m[0] for m in members], [m[1] for m in members], "the dimension weights", problems)
+        _check_sum(
+            DIMENSIONS_FILE,
+            f"rubric {rubric}",
+            [m[0] for m in members],
+            [m[1] for m in members],
+            "the dimension weights",
+            problems,
+        )
     presets = sorted(dimension_groups)
     if active is not None and active not in dimension_groups:
-        problems.append(Problem(DIMENSIONS_FILE, None, f"TIERING_RUBRIC={active}", f"no dimension belongs to this preset; presets defined: {', '.join(presets) or 'none'}"))
+        problems.append(
+            Problem(
+                DIMENSIONS_FILE,
+                None,
+                f"TIERING_RUBRIC={active}",
+                f"no dimension belongs to this preset; presets defined: {', '.join(presets) or 'none'}",
+            )
+        )
 
     # --- indicators ---------------------------------------------------------------------------
     indicators: dict[tuple[str, str], _Row] = {}
@@ -221,30 +299,78 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
         subject = f"{row['rubric']} {row['indicator']}"
         key = (row["rubric"], row["indicator"])
         if key in indicators:
-            problems.append(Problem(INDICATORS_FILE, row.number, subject, f"repeats the indicator of row {indicators[key].number}"))
+            problems.append(
+                Problem(INDICATORS_FILE, row.number, subject, f"repeats the indicator of row {indicators[key].number}")
+            )
             continue
         indicators[key] = row
         if row["indicator"] not in KNOWN_INDICATORS:
-            problems.append(Problem(INDICATORS_FILE, row.number, subject, f"indicator {row['indicator']!r} is not one the pipeline measures ({', '.join(KNOWN_INDICATORS)})"))
+            problems.append(
+                Problem(
+                    INDICATORS_FILE,
+                    row.number,
+                    subject,
+                    f"indicator {row['indicator']!r} is not one the pipeline measures ({', '.join(KNOWN_INDICATORS)})",
+                )
+            )
         if (row["rubric"], row["dimension"]) not in dimensions:
-            problems.append(Problem(INDICATORS_FILE, row.number, subject, f"dimension {row['dimension']!r} is not a dimension of rubric {row['rubric']!r} in {DIMENSIONS_FILE}"))
-        for column, allowed in (("scoring_method", SCORING_METHODS), ("direction", DIRECTIONS), ("missing_policy", MISSING_POLICIES)):
+            problems.append(
+                Problem(
+                    INDICATORS_FILE,
+                    row.number,
+                    subject,
+                    f"dimension {row['dimension']!r} is not a dimension of rubric {row['rubric']!r} "
+                    f"in {DIMENSIONS_FILE}",
+                )
+            )
+        for column, allowed in (
+            ("scoring_method", SCORING_METHODS),
+            ("direction", DIRECTIONS),
+            ("missing_policy", MISSING_POLICIES),
+        ):
             if row[column] not in allowed:
-                problems.append(Problem(INDICATORS_FILE, row.number, subject, f"{column} {row[column]!r} is not one of {', '.join(allowed)}"))
+                problems.append(
+                    Problem(
+                        INDICATORS_FILE,
+                        row.number,
+                        subject,
+                        f"{column} {row[column]!r} is not one of {', '.join(allowed)}",
+                    )
+                )
         weight = _number(row, "weight_pct", INDICATORS_FILE, subject, problems, required=True)
         if weight is not None and not Decimal(0) < weight <= HUNDRED:
-            problems.append(Problem(INDICATORS_FILE, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"))
+            problems.append(
+                Problem(
+                    INDICATORS_FILE, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"
+                )
+            )
         if row["scoring_method"] == "linear":
             low = _number(row, "linear_min", INDICATORS_FILE, subject, problems, required=True)
             high = _number(row, "linear_max", INDICATORS_FILE, subject, problems, required=True)
             if low is not None and high is not None and low >= high:
-                problems.append(Problem(INDICATORS_FILE, row.number, subject, f"linear_min {low} is not below linear_max {high}"))
+                problems.append(
+                    Problem(INDICATORS_FILE, row.number, subject, f"linear_min {low} is not below linear_max {high}")
+                )
         indicator_groups[(row["rubric"], row["dimension"])].append((row, weight))
     for (rubric, dimension), members in indicator_groups.items():
-        _check_sum(INDICATORS_FILE, f"{rubric} {dimension}", [m[0] for m in members], [m[1] for m in members], f"the indicator weights of dimension {dimension!r}", problems)
+        _check_sum(
+            INDICATORS_FILE,
+            f"{rubric} {dimension}",
+            [m[0] for m in members],
+            [m[1] for m in members],
+            f"the indicator weights of dimension {dimension!r}",
+            problems,
+        )
     for (rubric, dimension), row in dimensions.items():
         if (rubric, dimension) not in indicator_groups:
-            problems.append(Problem(DIMENSIONS_FILE, row.number, f"{rubric} {dimension}", f"no indicator in {INDICATORS_FILE} belongs to this dimension"))
+            problems.append(
+                Problem(
+                    DIMENSIONS_FILE,
+                    row.number,
+                    f"{rubric} {dimension}",
+                    f"no indicator in {INDICATORS_FILE} belongs to this dimension",
+                )
+            )
 
     # --- bands: reference a bands indicator, score 0-100, tile, follow the direction ------------
     bands_by_indicator: dict[tuple[str, str], list] = defaultdict(list)
@@ -255,10 +381,24 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
         subject = f"{key[0]} {key[1]} {_span(lower, upper)}"
         score = _number(row, "score", BANDS_FILE, subject, problems, required=True)
         if key not in indicators:
-            problems.append(Problem(BANDS_FILE, row.number, subject, f"indicator {key[1]!r} is not in {INDICATORS_FILE} for rubric {key[0]!r}"))
+            problems.append(
+                Problem(
+                    BANDS_FILE,
+                    row.number,
+                    subject,
+                    f"indicator {key[1]!r} is not in {INDICATORS_FILE} for rubric {key[0]!r}",
+                )
+            )
             continue
         if indicators[key]["scoring_method"] != "bands":
-            problems.append(Problem(BANDS_FILE, row.number, subject, f"the indicator is scored by {indicators[key]['scoring_method']!r}, not by bands"))
+            problems.append(
+                Problem(
+                    BANDS_FILE,
+                    row.number,
+                    subject,
+                    f"the indicator is scored by {indicators[key]['scoring_method']!r}, not by bands",
+                )
+            )
         if score is not None and not Decimal(0) <= score <= HUNDRED:
             problems.append(Problem(BANDS_FILE, row.number, subject, f"score {score} is not within 0-100"))
         bands_by_indicator[key].append((row, subject, lower, upper, score))
@@ -266,17 +406,40 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
         ordered = _check_tiling(BANDS_FILE, [band[:4] for band in bands], problems)
         scores = {band[0].number: band[4] for band in bands}
         direction = indicators[key]["direction"]
-        for below, above in zip(ordered, ordered[1:]):
+        for below, above in zip(ordered, ordered[1:], strict=False):
             low_score, high_score = scores[below[0].number], scores[above[0].number]
             if low_score is None or high_score is None:
                 continue
             if direction == "higher_is_better" and high_score < low_score:
-                problems.append(Problem(BANDS_FILE, above[0].number, above[1], f"scores {high_score} below the band before it ({low_score}) though {key[1]} is higher_is_better"))
+                problems.append(
+                    Problem(
+                        BANDS_FILE,
+                        above[0].number,
+                        above[1],
+                        f"scores {high_score} below the band before it ({low_score}) "
+                        f"though {key[1]} is higher_is_better",
+                    )
+                )
             if direction == "lower_is_better" and high_score > low_score:
-                problems.append(Problem(BANDS_FILE, above[0].number, above[1], f"scores {high_score} above the band before it ({low_score}) though {key[1]} is lower_is_better"))
+                problems.append(
+                    Problem(
+                        BANDS_FILE,
+                        above[0].number,
+                        above[1],
+                        f"scores {high_score} above the band before it ({low_score}) "
+                        f"though {key[1]} is lower_is_better",
+                    )
+                )
     for key, row in indicators.items():
         if row["scoring_method"] == "bands" and key not in bands_by_indicator:
-            problems.append(Problem(INDICATORS_FILE, row.number, f"{key[0]} {key[1]}", f"is scored by bands but has no band in {BANDS_FILE}"))
+            problems.append(
+                Problem(
+                    INDICATORS_FILE,
+                    row.number,
+                    f"{key[0]} {key[1]}",
+                    f"is scored by bands but has no band in {BANDS_FILE}",
+                )
+            )
 
     # --- categories ------------------------------------------------------------------------------
     seen_categories: dict[tuple[str, str, str], _Row] = {}
@@ -285,41 +448,81 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
         subject = f"{key[0]} {key[1]} {row['category']}"
         score = _number(row, "score", CATEGORIES_FILE, subject, problems, required=True)
         if key not in indicators:
-            problems.append(Problem(CATEGORIES_FILE, row.number, subject, f"indicator {key[1]!r} is not in {INDICATORS_FILE} for rubric {key[0]!r}"))
+            problems.append(
+                Problem(
+                    CATEGORIES_FILE,
+                    row.number,
+                    subject,
+                    f"indicator {key[1]!r} is not in {INDICATORS_FILE} for rubric {key[0]!r}",
+                )
+            )
             continue
         if indicators[key]["scoring_method"] != "categories":
-            problems.append(Problem(CATEGORIES_FILE, row.number, subject, f"the indicator is scored by {indicators[key]['scoring_method']!r}, not by categories"))
+            problems.append(
+                Problem(
+                    CATEGORIES_FILE,
+                    row.number,
+                    subject,
+                    f"the indicator is scored by {indicators[key]['scoring_method']!r}, not by categories",
+                )
+            )
         if score is not None and not Decimal(0) <= score <= HUNDRED:
             problems.append(Problem(CATEGORIES_FILE, row.number, subject, f"score {score} is not within 0-100"))
         full_key = (*key, row["category"])
         if full_key in seen_categories:
-            problems.append(Problem(CATEGORIES_FILE, row.number, subject, f"repeats the category of row {seen_categories[full_key].number}"))
+            problems.append(
+                Problem(
+                    CATEGORIES_FILE,
+                    row.number,
+                    subject,
+                    f"repeats the category of row {seen_categories[full_key].number}",
+                )
+            )
         seen_categories[full_key] = row
     for key, row in indicators.items():
         if row["scoring_method"] == "categories" and not any(k[:2] == key for k in seen_categories):
-            problems.append(Problem(INDICATORS_FILE, row.number, f"{key[0]} {key[1]}", f"is scored by categories but has no category in {CATEGORIES_FILE}"))
+            problems.append(
+                Problem(
+                    INDICATORS_FILE,
+                    row.number,
+                    f"{key[0]} {key[1]}",
+                    f"is scored by categories but has no category in {CATEGORIES_FILE}",
+                )
+            )
 
     # --- tiers: the banded tiers cover 0-100 without gap or overlap; pending exists ----------------
     tier_bands = []
     tier_names: dict[str, _Row] = {}
     for row in tier_rows:
         if row["tier"] in tier_names:
-            problems.append(Problem(TIERS_FILE, row.number, row["tier"], f"repeats the tier of row {tier_names[row['tier']].number}"))
+            problems.append(
+                Problem(
+                    TIERS_FILE, row.number, row["tier"], f"repeats the tier of row {tier_names[row['tier']].number}"
+                )
+            )
         tier_names[row["tier"]] = row
         lower = _number(row, "min_score", TIERS_FILE, row["tier"], problems, required=False)
         upper = _number(row, "max_score", TIERS_FILE, row["tier"], problems, required=False)
         for value in (lower, upper):
             if value is not None and not Decimal(0) <= value <= HUNDRED:
-                problems.append(Problem(TIERS_FILE, row.number, row["tier"], f"bound {value} is outside the composite's range 0-100"))
+                problems.append(
+                    Problem(
+                        TIERS_FILE, row.number, row["tier"], f"bound {value} is outside the composite's range 0-100"
+                    )
+                )
         if lower is None and upper is None:
             if row["tier"] != "pending":
-                problems.append(Problem(TIERS_FILE, row.number, row["tier"], "has no score band; only `pending` may have none"))
+                problems.append(
+                    Problem(TIERS_FILE, row.number, row["tier"], "has no score band; only `pending` may have none")
+                )
             continue
         tier_bands.append((row, f"{row['tier']} {_span(lower, upper)}", lower, upper))
     if tier_rows and "pending" not in tier_names:
         problems.append(Problem(TIERS_FILE, None, "pending", "the tier `pending` (待评估, no band) is missing"))
     if tier_rows and not tier_bands:
-        problems.append(Problem(TIERS_FILE, None, "tiers", "no tier has a score band: composite scores 0-100 fall in no tier"))
+        problems.append(
+            Problem(TIERS_FILE, None, "tiers", "no tier has a score band: composite scores 0-100 fall in no tier")
+        )
     if tier_bands:
         _check_tiling(TIERS_FILE, tier_bands, problems)
 
@@ -328,7 +531,9 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     for row in setting_rows:
         name, value = row["setting"], row["setting_value"]
         if name not in SETTINGS:
-            problems.append(Problem(SETTINGS_FILE, row.number, name, f"is not a setting the pipeline knows ({', '.join(SETTINGS)})"))
+            problems.append(
+                Problem(SETTINGS_FILE, row.number, name, f"is not a setting the pipeline knows ({', '.join(SETTINGS)})")
+            )
             continue
         if name in settings:
             problems.append(Problem(SETTINGS_FILE, row.number, name, "is set twice"))
@@ -356,7 +561,14 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     industries: dict[str, _Row] = {}
     for row in growth_rows:
         if row["industry"] in industries:
-            problems.append(Problem(GROWTH_FILE, row.number, row["industry"], f"repeats the industry of row {industries[row['industry']].number}"))
+            problems.append(
+                Problem(
+                    GROWTH_FILE,
+                    row.number,
+                    row["industry"],
+                    f"repeats the industry of row {industries[row['industry']].number}",
+                )
+            )
         industries[row["industry"]] = row
         _number(row, "growth_rate_pct", GROWTH_FILE, row["industry"], problems, required=True)
 
@@ -407,7 +619,9 @@ def load_rubric(rubric: str = "default", seeds_dir: Path = SEEDS_DIR) -> Rubric:
     bands: dict[str, list] = defaultdict(list)
     for row in rows(BANDS_FILE):
         if row["rubric"] == rubric:
-            bands[row["indicator"]].append((number(row["lower_bound"]), number(row["upper_bound"]), Decimal(row["score"])))
+            bands[row["indicator"]].append(
+                (number(row["lower_bound"]), number(row["upper_bound"]), Decimal(row["score"]))
+            )
     categories: dict[str, dict[str, Decimal]] = defaultdict(dict)
     for row in rows(CATEGORIES_FILE):
         if row["rubric"] == rubric:
@@ -430,7 +644,9 @@ def load_rubric(rubric: str = "default", seeds_dir: Path = SEEDS_DIR) -> Rubric:
     }
     return Rubric(
         name=rubric,
-        dimensions={row["dimension"]: Decimal(row["weight_pct"]) for row in rows(DIMENSIONS_FILE) if row["rubric"] == rubric},
+        dimensions={
+            row["dimension"]: Decimal(row["weight_pct"]) for row in rows(DIMENSIONS_FILE) if row["rubric"] == rubric
+        },
         indicators=indicators,
         tiers=tuple(
             (row["tier"], number(row["min_score"]), number(row["max_score"]))

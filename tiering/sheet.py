@@ -49,7 +49,9 @@ def read_sheet(serving_path: Path, customer_id: str, as_of: str | None = None) -
     if not serving_path.exists():
         raise SheetError(f"Nothing published yet at {serving_path}; run `make run` first.")
     with duckdb.connect(str(serving_path), read_only=True) as connection:
-        date_filter = "cast(? as date)" if as_of else "(select max(as_of_date) from customer_tiers where customer_id = ?)"
+        date_filter = (
+            "cast(? as date)" if as_of else "(select max(as_of_date) from customer_tiers where customer_id = ?)"
+        )
         cursor = connection.execute(
             f"""
             select customer_id, customer_name, as_of_date, composite_score, tier, tier_name_zh, strategy,
@@ -62,7 +64,11 @@ def read_sheet(serving_path: Path, customer_id: str, as_of: str | None = None) -
         names = [column[0] for column in cursor.description]
         found = cursor.fetchall()
         if not found:
-            raise SheetError(f"No published row for customer {customer_id}" + (f" as of {as_of}" if as_of else "") + f" in {serving_path}")
+            raise SheetError(
+                f"No published row for customer {customer_id}"
+                + (f" as of {as_of}" if as_of else "")
+                + f" in {serving_path}"
+            )
         customer = dict(zip(names, found[0], strict=True))
         cursor = connection.execute(
             """
@@ -121,7 +127,9 @@ def format_sheet(sheet: Sheet) -> str:
         lines.append(f"[{dimension}]  dimension weight {_number(weight, 0)} %  dimension score {_number(score)}")
         for row in rows:
             flags = "".join(
-                flag for flag, on in (("*", row["is_imputed"]), ("?", row["is_pending"]), ("!", row["is_outlier_affected"])) if on
+                flag
+                for flag, on in (("*", row["is_imputed"]), ("?", row["is_pending"]), ("!", row["is_outlier_affected"]))
+                if on
             )
             label = f"  {row['indicator_name_zh'] or ''} {row['indicator']}{flags}"
             lines.append(
@@ -133,7 +141,8 @@ def format_sheet(sheet: Sheet) -> str:
         f"composite score  {_number(c['composite_score'])}",
         f"tier             {c['tier']} {c['tier_name_zh']}",
         f"strategy         {c['strategy']}",
-        f"classes          ABC {c['abc_class']}, RFM {c['rfm_segment']}, value x potential {c['value_potential_class'] or '-'}",
+        f"classes          ABC {c['abc_class']}, RFM {c['rfm_segment']}, "
+        f"value x potential {c['value_potential_class'] or '-'}",
         f"note             {sheet.note}",
         "(* imputed, ? pending, ! outlier-affected)",
     ]
@@ -163,21 +172,33 @@ def render_html(sheet: Sheet) -> str:
             f'<td class="num">{_number(weight, 0)}</td><td class="num">{_number(score)}</td></tr>'
         )
         for row in indicators:
-            flags = [name for name, on in (("imputed", row["is_imputed"]), ("pending", row["is_pending"]),
-                                           ("outlier", row["is_outlier_affected"])) if on]
+            flags = [
+                name
+                for name, on in (
+                    ("imputed", row["is_imputed"]),
+                    ("pending", row["is_pending"]),
+                    ("outlier", row["is_outlier_affected"]),
+                )
+                if on
+            ]
             flag_html = f' <span class="flag">({esc(", ".join(flags))})</span>' if flags else ""
             rows.append(
                 f"<tr><td>{esc(row['indicator_name_zh'] or '')} {esc(row['indicator'])}{flag_html}</td>"
-                f"<td>{esc(_raw(row))}</td><td class=\"num\">{_number(row['score'])}</td>"
-                f"<td class=\"num\">{_number(row['weight'], 0)}</td><td class=\"num\">{_number(row['weighted_score'])}</td></tr>"
+                f'<td>{esc(_raw(row))}</td><td class="num">{_number(row["score"])}</td>'
+                f'<td class="num">{_number(row["weight"], 0)}</td>'
+                f'<td class="num">{_number(row["weighted_score"])}</td></tr>'
             )
+    classes = (
+        f"ABC {c['abc_class'] or '-'}, RFM {c['rfm_segment'] or '-'}, "
+        f"value × potential {c['value_potential_class'] or '-'}"
+    )
     title = f"客户信息评估表 {c['customer_id']} {c['customer_name']} {c['as_of_date']}"
     return f"""<!DOCTYPE html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><title>{esc(title)}</title><style>{_CSS}</style></head>
 <body>
 <h1>客户信息评估表</h1>
-<p>{esc(c['customer_id'])} {esc(c['customer_name'])} &middot; as of {esc(str(c['as_of_date']))}</p>
+<p>{esc(c["customer_id"])} {esc(c["customer_name"])} &middot; as of {esc(str(c["as_of_date"]))}</p>
 <table>
 <thead><tr><th>indicator</th><th>raw value</th><th>score</th><th>weight %</th><th>weighted score</th></tr></thead>
 <tbody>
@@ -185,10 +206,10 @@ def render_html(sheet: Sheet) -> str:
 </tbody>
 </table>
 <dl>
-<dt>composite score</dt><dd>{_number(c['composite_score'])}</dd>
-<dt>tier</dt><dd>{esc(c['tier'])} {esc(c['tier_name_zh'])}</dd>
-<dt>strategy</dt><dd>{esc(c['strategy'] or '')}</dd>
-<dt>classes</dt><dd>ABC {esc(c['abc_class'] or '-')}, RFM {esc(c['rfm_segment'] or '-')}, value × potential {esc(c['value_potential_class'] or '-')}</dd>
+<dt>composite score</dt><dd>{_number(c["composite_score"])}</dd>
+<dt>tier</dt><dd>{esc(c["tier"])} {esc(c["tier_name_zh"])}</dd>
+<dt>strategy</dt><dd>{esc(c["strategy"] or "")}</dd>
+<dt>classes</dt><dd>{esc(classes)}</dd>
 <dt>note</dt><dd>{esc(sheet.note)}</dd>
 </dl>
 </body>

@@ -29,7 +29,9 @@ def rubric_configuration(context: dg.AssetExecutionContext) -> dg.MaterializeRes
     except rubric.RubricError as error:
         raise dg.Failure(description=str(error), metadata={"problems": len(error.problems)}) from error
     active = rubric.load_rubric(config.rubric)
-    context.log.info(f"Rubric {config.rubric!r}: {len(active.dimensions)} dimensions, {len(active.indicators)} indicators")
+    context.log.info(
+        f"Rubric {config.rubric!r}: {len(active.dimensions)} dimensions, {len(active.indicators)} indicators"
+    )
     return dg.MaterializeResult(
         metadata={
             "rubric": config.rubric,
