@@ -115,7 +115,7 @@ def _dimensions(sheet: Sheet) -> list[tuple[str, Decimal | None, Decimal | None,
 
 def format_sheet(sheet: Sheet) -> str:
     c = sheet.customer
-    columns = (("indicator", 30), ("raw value", 20), ("score", 8), ("weight %", 9), ("weighted", 9))
+    columns = (("indicator", 40), ("raw value", 20), ("score", 8), ("weight %", 9), ("weighted", 9))
     header = " ".join(_pad(name, width) if i < 2 else f"{name:>{width}}" for i, (name, width) in enumerate(columns))
     lines = [
         f"客户信息评估表  {c['customer_id']} {c['customer_name']}  as of {c['as_of_date']}",
@@ -133,7 +133,7 @@ def format_sheet(sheet: Sheet) -> str:
             )
             label = f"  {row['indicator_name_zh'] or ''} {row['indicator']}{flags}"
             lines.append(
-                f"{_pad(label, 30)} {_pad(_raw(row), 20)} {_number(row['score']):>8} "
+                f"{_pad(label, 40)} {_pad(_raw(row), 20)} {_number(row['score']):>8} "
                 f"{_number(row['weight'], 0):>9} {_number(row['weighted_score']):>9}"
             )
     lines += [
