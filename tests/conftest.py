@@ -49,7 +49,9 @@ class PipelineRun:
             return connection.execute(sql).fetchall()
 
 
-def run_nightly_job(monkeypatch: pytest.MonkeyPatch, landing_dir: Path, data_dir: Path, as_of: str) -> PipelineRun:
+def run_nightly_job(
+    monkeypatch: pytest.MonkeyPatch, landing_dir: Path, data_dir: Path, as_of: str, rubric: str = "default"
+) -> PipelineRun:
     """Run the real nightly job (ingest, checks, dbt build, publish) on the given folders."""
     import dagster as dg
 
@@ -58,6 +60,7 @@ def run_nightly_job(monkeypatch: pytest.MonkeyPatch, landing_dir: Path, data_dir
     monkeypatch.setenv("TIERING_LANDING_DIR", str(landing_dir))
     monkeypatch.setenv("TIERING_DATA_DIR", str(data_dir))
     monkeypatch.setenv("TIERING_AS_OF", as_of)
+    monkeypatch.setenv("TIERING_RUBRIC", rubric)
     job = defs.resolve_job_def("nightly_tiering")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
@@ -66,7 +69,7 @@ def run_nightly_job(monkeypatch: pytest.MonkeyPatch, landing_dir: Path, data_dir
 
 @pytest.fixture
 def run_pipeline(monkeypatch: pytest.MonkeyPatch):
-    def run(landing_dir: Path, data_dir: Path, as_of: str) -> PipelineRun:
-        return run_nightly_job(monkeypatch, landing_dir, data_dir, as_of)
+    def run(landing_dir: Path, data_dir: Path, as_of: str, rubric: str = "default") -> PipelineRun:
+        return run_nightly_job(monkeypatch, landing_dir, data_dir, as_of, rubric)
 
     return run

@@ -57,3 +57,11 @@ def test_the_sensor_requests_a_run_for_new_files_and_skips_when_nothing_changed(
 def _fingerprint(path):
     stat = path.stat()
     return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
+def test_the_rubric_check_runs_before_every_seed():
+    graph = defs.resolve_asset_graph()
+    seeds = [key for key in graph.get_all_asset_keys() if key.path[0] == "rubric" and key.path[-1] != "configuration"]
+    assert len(seeds) >= 7
+    for key in seeds:
+        assert dg.AssetKey(["rubric", "configuration"]) in graph.get(key).parent_keys

@@ -7,7 +7,9 @@ As of 2026-01-01 (first run), 2026-02-15 (mid-quarter) and 2026-04-01 (a new qua
   the cycle date 2026-04-01;
 - Z's last order is 2025-11-01: idle for 3 months by 2026-02-15, the inactivity trigger
   re-tiers it from key to ordinary.
-Tax rate 0 and margins of 15 % / 8 % keep the arithmetic exact.
+Tax rate 0 and margins of 15 % / 8 % keep the arithmetic exact. The runs use the value_only
+rubric (DOMAIN.md's value dimension alone), so each step in spend moves the composite by a
+known amount.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pytest
 from tiering.contract import ENTITIES
 
 DATES = ("2026-01-01", "2026-02-15", "2026-04-01")
+RUBRIC = "value_only"
 CUSTOMERS = {
     # crm id: (erp id, name, credit code, first deal date)
     "C1000001": ("E1000001", "甲方科技有限公司", "91110000000000001X", "2015-03-01"),
@@ -75,7 +78,7 @@ def history(landing, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("history_data")
     runs = {}
     for as_of in DATES:
-        runs[as_of] = run_nightly_job(monkeypatch, landing, data_dir, as_of)
+        runs[as_of] = run_nightly_job(monkeypatch, landing, data_dir, as_of, RUBRIC)
         assert runs[as_of].success, f"the nightly job failed as of {as_of}"
     monkeypatch.undo()
     return runs[DATES[-1]]
@@ -158,7 +161,7 @@ def test_downgrades_of_strategic_and_key_customers_are_alerted(history):
 def test_rerunning_an_as_of_date_changes_nothing(history, landing, run_pipeline):
     tables = ("customer_tiers", "tier_changes", "tier_migration", "tier_kpis", "churn_risk_customers")
     before = {table: history.query(f"select * from {table} order by all") for table in tables}
-    rerun = run_pipeline(landing, history.data_dir, DATES[1])
+    rerun = run_pipeline(landing, history.data_dir, DATES[1], RUBRIC)
     assert rerun.success
     for table in tables:
         assert rerun.query(f"select * from {table} order by all") == before[table], f"{table} changed"
@@ -174,6 +177,7 @@ def test_the_backfill_command_runs_each_date_in_order(landing, tmp_path, monkeyp
     monkeypatch.setenv("TIERING_LANDING_DIR", str(landing))
     monkeypatch.setenv("TIERING_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TIERING_AS_OF", "2026-01-01")
+    monkeypatch.setenv("TIERING_RUBRIC", RUBRIC)
     dates = as_of_dates(*(date.fromisoformat(day) for day in ("2026-01-01", "2026-02-15")), every_days=45)
     with dg.DagsterInstance.ephemeral() as instance:
         outcomes = run_backfill(dates, instance)

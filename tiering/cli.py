@@ -1,4 +1,5 @@
-"""The `tiering` command: demo data, the published summary, and benchmarks.
+"""The `tiering` command: demo data, the published summary, evaluation sheets, AHP weights
+and benchmarks.
 
 The nightly job itself runs through Dagster (`make run`, or `dagster job execute`); this
 command knows nothing of Dagster.
@@ -54,6 +55,43 @@ def _migration(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sheet(args: argparse.Namespace) -> int:
+    from tiering.sheet import SheetError, format_sheet, read_sheet, render_html
+
+    config = settings.load()
+    as_of = settings.parse_as_of(args.as_of, "--as-of").isoformat() if args.as_of else None
+    try:
+        sheet = read_sheet(config.serving_path, args.customer_id, as_of)
+    except SheetError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(format_sheet(sheet))
+    if args.html:
+        path = Path(args.html)
+        path.write_text(render_html(sheet), encoding="utf-8")
+        print(f"\nHTML sheet written to {path}")
+    return 0
+
+
+def _ahp(args: argparse.Namespace) -> int:
+    from tiering.ahp import AhpError, compute, format_result, read_matrix, require_consistent, write_weights
+    from tiering.rubric import SEEDS_DIR
+
+    try:
+        result = compute(*read_matrix(Path(args.matrix)))
+        print(format_result(result))
+        require_consistent(result)
+        if args.dry_run:
+            return 0
+        path = write_weights(result, Path(args.seeds_dir) if args.seeds_dir else SEEDS_DIR, args.rubric, args.dimension)
+    except (AhpError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    target = f"indicators of {args.dimension}" if args.dimension else "dimensions"
+    print(f"Weights of the {target} of rubric {args.rubric!r} written to {path}; re-run to re-tier.")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from tiering.bench import run_benchmark
 
@@ -80,6 +118,20 @@ def main(argv: list[str] | None = None) -> int:
     migration.add_argument("--from", dest="from_date", required=True, help="earlier as-of date, YYYY-MM-DD")
     migration.add_argument("--to", dest="to_date", required=True, help="later as-of date, YYYY-MM-DD")
     migration.set_defaults(handler=_migration)
+
+    sheet = commands.add_parser("sheet", help="print one customer's evaluation sheet (客户信息评估表)")
+    sheet.add_argument("customer_id")
+    sheet.add_argument("--as-of", help="YYYY-MM-DD; default the customer's newest published date")
+    sheet.add_argument("--html", metavar="PATH", help="also write the sheet as a self-contained HTML file")
+    sheet.set_defaults(handler=_sheet)
+
+    ahp = commands.add_parser("ahp", help="AHP weights from a pairwise matrix into the seed")
+    ahp.add_argument("matrix", help="YAML (items, matrix) or CSV (items in header and first column)")
+    ahp.add_argument("--rubric", default="default", help="preset whose weights to write (default: default)")
+    ahp.add_argument("--dimension", help="weigh this dimension's indicators (default: the dimensions)")
+    ahp.add_argument("--seeds-dir", help="default the project's seeds/ folder")
+    ahp.add_argument("--dry-run", action="store_true", help="compute and check only; write nothing")
+    ahp.set_defaults(handler=_ahp)
 
     bench = commands.add_parser("bench", help="generate data at a scale, run the nightly job, time each stage")
     bench.add_argument("--customers", type=int, default=10_000)

@@ -26,6 +26,8 @@ PUBLISHED_TABLES: dict[str, str] = {
     "churn_risk_customers": "marts.churn_risk_customers",
     "tier_migration": "marts.tier_migration",
     "tier_kpis": "marts.tier_kpis",
+    "dimension_summary": "marts.dimension_summary",
+    "verification_sample": "marts.verification_sample",
 }
 
 PUBLICATION_TABLE = "_publication"

@@ -7,6 +7,7 @@ code at another folder or another as-of date by setting the environment.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -24,6 +25,8 @@ class Settings:
     landing_dir: Path
     data_dir: Path
     as_of: date
+    # The rubric preset (TIERING_RUBRIC): rows of seeds/rubric_*.csv with this `rubric` score.
+    rubric: str = "default"
 
     @property
     def warehouse_path(self) -> Path:
@@ -55,6 +58,14 @@ def parse_as_of(value: str, source: str = "TIERING_AS_OF") -> date:
         raise SettingsError(f"{source}={value!r} is not a date; expected YYYY-MM-DD, e.g. 2026-11-21") from None
 
 
+def parse_rubric(value: str, source: str = "TIERING_RUBRIC") -> str:
+    """A preset name as it appears in the seeds' `rubric` column (default, manufacturing, retail, value_only)."""
+    name = value.strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise SettingsError(f"{source}={value!r} is not a preset name; expected e.g. default, manufacturing or retail")
+    return name
+
+
 def load(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     as_of_text = env.get("TIERING_AS_OF", "").strip()
@@ -62,4 +73,5 @@ def load(environ: dict[str, str] | None = None) -> Settings:
         landing_dir=Path(env.get("TIERING_LANDING_DIR") or "data/landing").resolve(),
         data_dir=Path(env.get("TIERING_DATA_DIR") or "data").resolve(),
         as_of=parse_as_of(as_of_text) if as_of_text else today_in_shanghai(),
+        rubric=parse_rubric(env.get("TIERING_RUBRIC") or "default"),
     )

@@ -1,9 +1,13 @@
-{#- One text line per row of a configuration seed, in a fixed order: the input to rubric_version. -#}
-{% macro rubric_rows(seed_name, columns) -%}
+{#- One text line per row of a configuration seed, in a fixed order: the input to rubric_version.
+    With per_rubric, only the rows of the active preset count, so each preset has its own version. -#}
+{% macro rubric_rows(seed_name, columns, per_rubric=false) -%}
     select
         '{{ seed_name }}' as seed_name,
         {{ dbt.concat(["'" ~ seed_name ~ "|'"] + columns_as_text(columns)) }} as row_text
     from {{ ref(seed_name) }}
+    {%- if per_rubric %}
+    where rubric = {{ active_rubric() }}
+    {%- endif %}
 {%- endmacro %}
 
 {% macro columns_as_text(columns) -%}

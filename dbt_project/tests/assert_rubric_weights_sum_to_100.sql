@@ -1,14 +1,15 @@
--- A returned row is a dimension whose indicator weights do not sum to 100 %, or the set of
--- dimension weights when those do not sum to 100 %.
+-- A returned row is a preset's dimension whose indicator weights do not sum to 100 %, or a
+-- preset whose dimension weights do not sum to 100 %.
 with indicator_weights as (
-    select dimension as weight_group, sum(weight_pct) as total_weight_pct
+    select rubric, dimension as weight_group, sum(weight_pct) as total_weight_pct
     from {{ ref('rubric_indicators') }}
-    group by dimension
+    group by rubric, dimension
 ),
 
 dimension_weights as (
-    select 'all dimensions' as weight_group, sum(weight_pct) as total_weight_pct
+    select rubric, 'all dimensions' as weight_group, sum(weight_pct) as total_weight_pct
     from {{ ref('rubric_dimensions') }}
+    group by rubric
 )
 
 select * from indicator_weights where total_weight_pct <> 100

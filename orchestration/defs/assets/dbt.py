@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from orchestration.defs.project import dbt_project
 from tiering import settings
 
@@ -16,6 +17,13 @@ from tiering import settings
 class TieringTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return "transform"
+
+    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        # The seeds are the rubric: they wait for its check, so a broken one stops the build.
+        if manifest["nodes"].get(unique_id, {}).get("resource_type") == "seed":
+            spec = spec.merge_attributes(deps=[RUBRIC_CHECK_KEY])
+        return spec
 
 
 translator = TieringTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
@@ -26,7 +34,7 @@ def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     config = settings.load()
     # profiles.yml reads the warehouse path from here; the dbt subprocess inherits it.
     os.environ["TIERING_WAREHOUSE_PATH"] = str(config.warehouse_path)
-    dbt_vars = {"as_of_date": config.as_of.isoformat()}
+    dbt_vars = {"as_of_date": config.as_of.isoformat(), "rubric": config.rubric}
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
 
 

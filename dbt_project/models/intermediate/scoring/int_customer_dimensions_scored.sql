@@ -1,14 +1,16 @@
 -- Dimension scores per customer: the sum of the weighted indicator scores of the dimension
--- (indicator weights within a dimension sum to 100 %, so a dimension score is 0-100).
+-- (indicator weights within a dimension sum to 100 %, so a dimension score is 0-100). A
+-- dimension with a pending indicator has no score: a partial sum would understate it.
 with indicator_scores as (
-    select * from {{ ref('int_indicator_scores_banded') }}
+    select * from {{ ref('int_customer_indicators_scored') }}
 ),
 
 final as (
     select
         customer_id,
         dimension,
-        sum(weighted_score) as dimension_score,
+        max(dimension_weight) as dimension_weight,
+        cast(case when max(case when is_pending then 1 else 0 end) = 0 then sum(weighted_score) end as decimal(9, 4)) as dimension_score,
         max(case when is_pending then 1 else 0 end) = 1 as is_pending,
         {{ dbt.listagg(
             "case when is_pending then indicator end",

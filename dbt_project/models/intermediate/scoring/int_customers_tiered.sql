@@ -1,12 +1,9 @@
 -- Composite score and tier per customer: composite = Σ dimension score × dimension weight,
 -- placed in the tier whose band holds it. A customer with a pending indicator has no
--- composite and the tier `pending`.
+-- composite and the tier `pending`. The default rubric's four dimension scores are pivoted
+-- out; other presets' dimensions are in the long form (int_customer_dimensions_scored).
 with dimension_scores as (
     select * from {{ ref('int_customer_dimensions_scored') }}
-),
-
-dimensions as (
-    select * from {{ ref('rubric_dimensions') }}
 ),
 
 tiers as (
@@ -15,21 +12,25 @@ tiers as (
 
 composited as (
     select
-        dimension_scores.customer_id,
-        max(case when dimension_scores.dimension = 'value' then dimension_scores.dimension_score end) as value_score,
-        cast(round(sum(dimension_scores.dimension_score * dimensions.weight_pct / 100), 4) as decimal(9, 4)) as weighted_total,
-        max(case when dimension_scores.is_pending then 1 else 0 end) = 1 as is_pending,
-        {{ dbt.listagg("dimension_scores.pending_indicators", "', '", "order by dimension_scores.dimension") }} as pending_indicators
+        customer_id,
+        max(case when dimension = 'value' then dimension_score end) as value_score,
+        max(case when dimension = 'potential' then dimension_score end) as potential_score,
+        max(case when dimension = 'risk' then dimension_score end) as risk_score,
+        max(case when dimension = 'strategic' then dimension_score end) as strategic_score,
+        cast(round(sum(dimension_score * dimension_weight / 100), 4) as decimal(9, 4)) as weighted_total,
+        max(case when is_pending then 1 else 0 end) = 1 as is_pending,
+        {{ dbt.listagg("pending_indicators", "', '", "order by dimension") }} as pending_indicators
     from dimension_scores
-    inner join dimensions
-        on dimension_scores.dimension = dimensions.dimension
-    group by dimension_scores.customer_id
+    group by customer_id
 ),
 
 final as (
     select
         composited.customer_id,
         composited.value_score,
+        composited.potential_score,
+        composited.risk_score,
+        composited.strategic_score,
         case when not composited.is_pending then composited.weighted_total end as composite_score,
         composited.is_pending,
         composited.pending_indicators,

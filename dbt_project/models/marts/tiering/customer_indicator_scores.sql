@@ -1,8 +1,10 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='append_new_columns') }}
 -- The evaluation sheet (客户信息评估表) in long form: for every customer and indicator, the
 -- raw value, its score, its weight and the weighted score, and how a missing value was handled.
+-- Σ weighted_score over a dimension is the dimension score; Σ composite_contribution over a
+-- customer is the composite (up to rounding).
 with indicator_scores as (
-    select * from {{ ref('int_indicator_scores_banded') }}
+    select * from {{ ref('int_customer_indicators_scored') }}
 ),
 
 rubric as (
@@ -30,7 +32,14 @@ final as (
         indicator_scores.is_imputed,
         indicator_scores.imputation_rule,
         indicator_scores.is_pending,
-        rubric.rubric_version
+        rubric.rubric_version,
+        indicator_scores.raw_category,
+        indicator_scores.scoring_method,
+        indicator_scores.direction,
+        indicator_scores.dimension_weight,
+        indicator_scores.composite_contribution,
+        indicator_scores.is_outlier_affected,
+        rubric.rubric
     from indicator_scores
     cross join rubric
     cross join periods

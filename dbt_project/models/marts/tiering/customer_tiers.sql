@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='append_new_columns') }}
 -- One row per golden customer and as-of date: scores, tier and the strategy that goes with
 -- it. Re-running a date replaces that date's rows; other dates are kept as history.
 with customers as (
@@ -7,6 +7,10 @@ with customers as (
 
 tiered as (
     select * from {{ ref('int_customers_tiered') }}
+),
+
+classified as (
+    select * from {{ ref('int_customers_classified') }}
 ),
 
 customer_orders as (
@@ -56,6 +60,19 @@ final as (
         tiers.strategy,
         tiers.sort_order as tier_sort_order,
         rubric.rubric_version,
+        rubric.rubric,
+        tiered.potential_score,
+        tiered.risk_score,
+        tiered.strategic_score,
+        classified.abc_class,
+        classified.cumulative_spend_share_pct,
+        classified.rfm_r,
+        classified.rfm_f,
+        classified.rfm_m,
+        classified.rfm_segment,
+        classified.recency_days as days_since_last_order,
+        coalesce(customer_orders.period_order_count, 0) as period_order_count,
+        classified.value_potential_class,
         tiered.is_pending,
         tiered.pending_indicators,
         key_figures.annual_spend_10k_cny,
@@ -79,6 +96,8 @@ final as (
     from customers
     inner join tiered
         on customers.customer_id = tiered.customer_id
+    inner join classified
+        on customers.customer_id = classified.customer_id
     inner join tiers
         on tiered.tier = tiers.tier
     left join customer_orders
