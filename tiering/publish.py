@@ -22,6 +22,12 @@ PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
     "customer_indicator_scores": "marts.customer_indicator_scores",
     "tier_summary": "marts.tier_summary",
+    # The audit trail of cleaning (phones and emails masked or absent).
+    "dq_results": "marts.dq_results",
+    "customer_crosswalk": "marts.customer_crosswalk",
+    "outlier_flags": "marts.outlier_flags",
+    "reconciliation": "marts.reconciliation",
+    "quarantined_rows": "marts.quarantined_rows",
 }
 
 PUBLICATION_TABLE = "_publication"

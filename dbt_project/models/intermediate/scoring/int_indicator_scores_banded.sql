@@ -2,9 +2,10 @@
 -- exclusive; an empty bound is open), then weighted within its dimension. A missing value
 -- follows the indicator's missing_policy: `pending` leaves it unscored and the customer
 -- pending evaluation (待评估); `lowest_band` gives it the lowest band's score, flagged as
--- imputed. A missing value is never scored as 0.
+-- imputed. A missing value is never scored as 0. Values come after the cleaning rules'
+-- imputation (int_indicator_values_imputed), which may already have filled a value.
 with indicator_values as (
-    select * from {{ ref('int_customer_indicators_computed') }}
+    select * from {{ ref('int_indicator_values_imputed') }}
 ),
 
 indicators as (
@@ -27,6 +28,9 @@ banded as (
         indicator_values.indicator,
         indicator_values.raw_value,
         indicator_values.is_missing,
+        indicator_values.is_imputed as is_rule_imputed,
+        indicator_values.imputation_rule as rule_imputation,
+        indicator_values.is_outlier_affected,
         bands.score as band_score
     from indicator_values
     left join bands
@@ -56,8 +60,12 @@ final as (
                 when indicators.missing_policy = 'lowest_band' then lowest_bands.lowest_score
             end * indicators.weight_pct / 100, 4) as decimal(9, 4)) as weighted_score,
         banded.is_missing,
-        banded.is_missing and indicators.missing_policy = 'lowest_band' as is_imputed,
-        case when banded.is_missing and indicators.missing_policy = 'lowest_band' then 'lowest_band' end as imputation_rule,
+        banded.is_rule_imputed or (banded.is_missing and indicators.missing_policy = 'lowest_band') as is_imputed,
+        case
+            when banded.is_rule_imputed then banded.rule_imputation
+            when banded.is_missing and indicators.missing_policy = 'lowest_band' then 'lowest_band'
+        end as imputation_rule,
+        banded.is_outlier_affected,
         banded.is_missing and indicators.missing_policy = 'pending' as is_pending
     from banded
     inner join indicators

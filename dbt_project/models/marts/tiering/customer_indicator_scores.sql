@@ -30,7 +30,8 @@ final as (
         indicator_scores.is_imputed,
         indicator_scores.imputation_rule,
         indicator_scores.is_pending,
-        rubric.rubric_version
+        rubric.rubric_version,
+        indicator_scores.is_outlier_affected
     from indicator_scores
     cross join rubric
     cross join periods
