@@ -26,7 +26,7 @@ crm_records as (
             partition by matched.customer_id
             order by case when crm_customers.{{ attribute }} is null then 1 else 0 end,
                 crm_customers.updated_at desc nulls last, crm_customers.crm_customer_id
-        ) as {{ attribute }}_rank{% if not loop.last %},{% endif %}
+        ) as {{ attribute }}_recency_rank{% if not loop.last %},{% endif %}
         {%- endfor %}
     from matched
     inner join crm_customers
@@ -38,7 +38,7 @@ crm_attributes as (
     select
         customer_id,
         {%- for attribute in crm_attributes %}
-        max(case when {{ attribute }}_rank = 1 then {{ attribute }} end) as {{ attribute }},
+        max(case when {{ attribute }}_recency_rank = 1 then {{ attribute }} end) as {{ attribute }},
         {%- endfor %}
         min(first_deal_date) as first_deal_date
     from crm_records
