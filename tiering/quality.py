@@ -28,9 +28,10 @@ How GX results become counts (see ``ExpectationOutcome``):
   ``error`` and the exception in ``message``. A check that could not run must not pass.
 
 GX has no expectation for a credit-code check character, for "not after the run's as-of
-date" or for "references a known customer". So the query that feeds GX adds derived boolean
-columns (``DERIVED_COLUMNS``), computed in DuckDB; the suites expect them to be true. A derived
-column is null where its source value is empty, so only real values count as failures.
+date" or for "references a known customer". So the query that feeds GX adds derived columns
+(``DERIVED_COLUMNS``), computed in DuckDB: each holds the offending value where the rule is
+broken and is null otherwise (an empty source value breaks no rule), and the suites expect it
+to be null. GX then counts the offenders and samples their real values.
 """
 
 from __future__ import annotations
@@ -86,39 +87,43 @@ def credit_code_valid_sql(column: str) -> str:
     )
 
 
-def _not_after_as_of(column: str) -> str:
-    return f"case when {column} is null then null else cast({column} as date) <= {{as_of}} end"
+def _after_as_of(column: str) -> str:
+    return f"case when cast({column} as date) > {{as_of}} then cast({column} as varchar) end"
 
 
-def _is_known(column: str, entity: str, key: str) -> str:
-    return f"case when {column} is null then null else {column} in (select {key} from {{{entity}}}) end"
+def _unknown(column: str, entity: str, key: str) -> str:
+    return f"case when {column} not in (select {key} from {{{entity}}}) then {column} end"
 
 
-# Derived columns per suite: name -> SQL over the raw table. {as_of} is the run's as-of date;
-# {<entity>} is that entity's raw table beside the one validated.
+def _invalid_credit_code(column: str) -> str:
+    return f"case when not ({credit_code_valid_sql(column)}) then {column} end"
+
+
+# Derived columns per suite: name -> SQL over the raw table, the offending value or null.
+# {as_of} is the run's as-of date; {<entity>} is that entity's raw table beside the one validated.
 DERIVED_COLUMNS: dict[str, dict[str, str]] = {
     "crm_customers": {
-        "credit_code_check_char_is_valid": credit_code_valid_sql("credit_code"),
-        "first_deal_date_is_not_after_as_of": _not_after_as_of("first_deal_date"),
-        "updated_at_is_not_after_as_of": _not_after_as_of("updated_at"),
+        "credit_code_with_invalid_check_char": _invalid_credit_code("credit_code"),
+        "first_deal_date_after_as_of": _after_as_of("first_deal_date"),
+        "updated_at_after_as_of": _after_as_of("updated_at"),
     },
     "erp_customers": {
-        "credit_code_check_char_is_valid": credit_code_valid_sql("credit_code"),
-        "created_at_is_not_after_as_of": _not_after_as_of("created_at"),
+        "credit_code_with_invalid_check_char": _invalid_credit_code("credit_code"),
+        "created_at_after_as_of": _after_as_of("created_at"),
     },
     "erp_orders": {
-        "order_date_is_not_after_as_of": _not_after_as_of("order_date"),
-        "erp_customer_id_is_known": _is_known("erp_customer_id", "erp_customers", "erp_customer_id"),
-        "product_id_is_known": _is_known("product_id", "erp_products", "product_id"),
+        "order_date_after_as_of": _after_as_of("order_date"),
+        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
+        "product_id_not_in_erp_products": _unknown("product_id", "erp_products", "product_id"),
     },
     "erp_receivables": {
-        "invoice_date_is_not_after_as_of": _not_after_as_of("invoice_date"),
-        "paid_date_is_not_after_as_of": _not_after_as_of("paid_date"),
-        "erp_customer_id_is_known": _is_known("erp_customer_id", "erp_customers", "erp_customer_id"),
+        "invoice_date_after_as_of": _after_as_of("invoice_date"),
+        "paid_date_after_as_of": _after_as_of("paid_date"),
+        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
     },
     "crm_complaints": {
-        "opened_at_is_not_after_as_of": _not_after_as_of("opened_at"),
-        "crm_customer_id_is_known": _is_known("crm_customer_id", "crm_customers", "crm_customer_id"),
+        "opened_at_after_as_of": _after_as_of("opened_at"),
+        "crm_customer_id_not_in_crm_customers": _unknown("crm_customer_id", "crm_customers", "crm_customer_id"),
     },
 }
 
