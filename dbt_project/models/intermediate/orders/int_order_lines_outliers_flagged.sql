@@ -45,14 +45,14 @@ priced as (
 ),
 
 customer_markups as (
-    select erp_customer_id, {{ median('log_markup') }} as median_log_markup
+    select erp_customer_id, {{ median('log_markup') }} as median_log_markup, count(*) as markup_lines
     from priced
     where log_markup is not null
     group by erp_customer_id
 ),
 
 category_medians as (
-    select product_category, {{ median('log_revenue') }} as median_log_revenue
+    select product_category, {{ median('log_revenue') }} as median_log_revenue, count(*) as category_lines
     from priced
     where log_revenue is not null
     group by product_category
@@ -62,18 +62,21 @@ category_ranges as (
     select
         priced.product_category,
         category_medians.median_log_revenue,
+        category_medians.category_lines,
         1.4826 * {{ median('abs(priced.log_revenue - category_medians.median_log_revenue)') }} as robust_sd_log_revenue
     from priced
     inner join category_medians
         on priced.product_category = category_medians.product_category
-    group by priced.product_category, category_medians.median_log_revenue
+    group by priced.product_category, category_medians.median_log_revenue, category_medians.category_lines
 ),
 
 measured as (
     select
         priced.*,
         customer_markups.median_log_markup,
+        customer_markups.markup_lines,
         category_ranges.median_log_revenue,
+        category_ranges.category_lines,
         category_ranges.robust_sd_log_revenue
     from priced
     left join customer_markups
@@ -99,6 +102,7 @@ hits as (
     from measured
     inner join rules on rules.rule = 'amount_extra_zero'
     where measured.log_markup - measured.median_log_markup >= ln(cast(rules.threshold as double))
+        and measured.markup_lines >= coalesce(rules.min_group_lines, 1)
 
     union all
 
@@ -130,6 +134,7 @@ hits as (
     from measured
     inner join rules on rules.rule = 'amount_far_above_category_range'
     where measured.robust_sd_log_revenue > 0
+        and measured.category_lines >= coalesce(rules.min_group_lines, 1)
         and measured.log_revenue > measured.median_log_revenue + cast(rules.threshold as double) * measured.robust_sd_log_revenue
 ),
 
