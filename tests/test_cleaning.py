@@ -102,7 +102,8 @@ def write_crafted_extracts(landing: Path) -> None:
     _write(landing / f"erp_customers{day}", ENTITIES["erp_customers"].column_names,
            [(eid, name, code, "2019-05-02 08:00:00") for eid, name, code in ERP])
     _write(landing / f"erp_products{day}", ENTITIES["erp_products"].column_names,
-           [("P1", "轴承", "机械配件", "true"), ("P2", "断路器", "电气设备", "true"), ("P3", "软件实施", "技术服务", "true")])
+           [("P1", "轴承", "机械配件", "true"), ("P2", "断路器", "电气设备", "true"),
+            ("P3", "软件实施", "技术服务", "true")])
     _write(landing / f"erp_orders{day}", ENTITIES["erp_orders"].column_names,
            [(oid, line, eid, day_, status, pid, "1", amount, "0.13", cost, "CNY")
             for oid, line, eid, day_, status, pid, amount, cost in ORDERS])
@@ -174,7 +175,9 @@ def test_the_golden_customer_takes_the_valid_credit_code_and_the_newest_attribut
         "select credit_code, customer_name from intermediate.int_customers_unified where customer_id = 'C010'"
     )
     assert (credit_code, customer_name) == (XINRUI, "广州新锐股份有限公司")
-    [(phone,)] = crafted.warehouse_query("select phone from intermediate.int_customers_unified where customer_id = 'C001'")
+    [(phone,)] = crafted.warehouse_query(
+        "select phone from intermediate.int_customers_unified where customer_id = 'C001'"
+    )
     assert phone == "13800000001"  # C002 is newer and has a phone
 
 

@@ -373,3 +373,25 @@ def test_a_failed_run_leaves_the_last_good_publication(worked_examples, run_pipe
     assert serving.read_bytes() == published_before
     failures = [event for event in failed.result.all_events if event.is_step_failure]
     assert any("crm_customers_2026-07-01.csv" in str(event.event_specific_data.error) for event in failures)
+
+
+def test_books_that_do_not_balance_stop_the_run_before_publishing(worked_examples, run_pipeline, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "worked_examples", landing)
+    data_dir = tmp_path / "data"
+    shutil.copytree(worked_examples.data_dir, data_dir)
+    serving = data_dir / "serving" / "tiering.duckdb"
+    published_before = serving.read_bytes()
+    # The ledger claims a row that is neither loaded nor quarantined.
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as connection:
+        connection.execute("update raw._ingested_files set rows_read = rows_read + 1 where entity = 'erp_orders'")
+
+    failed = run_pipeline(landing, data_dir, AS_OF)
+
+    assert not failed.success
+    assert serving.read_bytes() == published_before
+    unbalanced = failed.warehouse_query("select subject, difference from marts.reconciliation where not is_balanced")
+    assert unbalanced == [("erp_orders_2026-06-30.csv", Decimal("-1.00"))]
+    checks = [event for event in failed.result.all_events if event.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [e.event_specific_data.check_name for e in checks if not e.event_specific_data.passed]
+    assert any("reconciliation_is_balanced" in name for name in failed_checks)

@@ -130,7 +130,8 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {
 
 def referenced_entities(entity: str) -> list[str]:
     """The raw entities a suite's derived columns read, which must be landed first."""
-    return sorted({name for sql in DERIVED_COLUMNS.get(entity, {}).values() for name in ENTITIES if f"{{{name}}}" in sql})
+    templates = DERIVED_COLUMNS.get(entity, {}).values()
+    return sorted({name for sql in templates for name in ENTITIES if f"{{{name}}}" in sql})
 
 
 class SuiteError(ValueError):

@@ -41,7 +41,9 @@ def _table(headers: list[str], rows: list[tuple], numeric: set[int] | None = Non
     numeric = numeric or set()
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if i in numeric else ""}">{_e(v)}</td>' for i, v in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="{"num" if i in numeric else ""}">{_e(v)}</td>' for i, v in enumerate(row))
+        + "</tr>"
         for row in rows
     )
     if not rows:
@@ -56,7 +58,8 @@ def _bar_chart(title: str, items: list[tuple[str, float]], unit: str = "") -> st
     height = top + len(items) * (bar_height + gap) + 10
     largest = max((value for _, value in items), default=0) or 1
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" aria-label="{_e(title)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}">',
         f'<text x="0" y="16" class="chart-title">{_e(title)}</text>',
     ]
     for index, (label, value) in enumerate(items):
@@ -78,7 +81,9 @@ def _query(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | N
 def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
     """The report of one run as an HTML string, from the published serving file."""
     with duckdb.connect(str(serving_path), read_only=True) as connection:
-        published = _query(connection, "select table_name, row_count, published_at from _publication order by table_name")
+        published = _query(
+            connection, "select table_name, row_count, published_at from _publication order by table_name"
+        )
         rubric = _query(connection, "select distinct rubric_version from tier_summary where as_of_date = ?", [as_of])
         inputs = _query(
             connection,
@@ -195,7 +200,8 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         f'<div class="card"><span>Golden customers</span><b id="golden-customers">{golden:,}</b>'
         f"<small>from {source_records:,} records</small></div>"
         f'<div class="card"><span>Merged records</span><b id="merged-records">{merged:,}</b></div>'
-        f'<div class="card"><span>Outlier lines</span><b id="outlier-lines">{sum(r[3] for r in outlier_counts):,}</b></div>'
+        f'<div class="card"><span>Outlier lines</span>'
+        f'<b id="outlier-lines">{sum(r[3] for r in outlier_counts):,}</b></div>'
         f'<div class="card"><span>Quarantined rows</span><b id="quarantined-rows">{quarantine_total:,}</b></div>'
         f'<div class="card {"ok" if balanced else "bad"}"><span>Reconciliation</span>'
         f'<b id="reconciliation-status">{"balanced" if balanced else "NOT balanced"}</b></div>'
@@ -215,7 +221,8 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         + "<h3>Sample of merged CRM records</h3>"
         + _table(["system", "record", "name as entered", "rule", "golden customer", "golden name"], dedup_sample),
         "<h2>4. Missing values (缺失值)</h2>"
-        + _table(["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"], missing, {1, 3, 4})
+        + _table(["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"],
+                 missing, {1, 3, 4})
         + "<h3>Sample of pending customers</h3>"
         + _table(["customer", "name", "missing indicators"], pending),
         "<h2>5. Outliers (异常值)</h2>"

@@ -30,8 +30,8 @@ crm_records as (
         {%- endfor %}
     from matched
     inner join crm_customers
-        on matched.source_system = 'crm'
-        and matched.source_customer_id = crm_customers.crm_customer_id
+        on matched.source_customer_id = crm_customers.crm_customer_id
+    where matched.source_system = 'crm'
 ),
 
 crm_attributes as (
@@ -45,19 +45,27 @@ crm_attributes as (
     group by customer_id
 ),
 
+erp_starts as (
+    -- the system filter in where, not in the join condition, keeps this a hash join
+    select
+        matched.customer_id,
+        min(cast(erp_customers.created_at as date)) as erp_created_date
+    from matched
+    inner join erp_customers
+        on matched.source_customer_id = erp_customers.erp_customer_id
+    where matched.source_system = 'erp'
+    group by matched.customer_id
+),
+
 relationship_starts as (
     select
         matched.customer_id,
-        min(cast(erp_customers.created_at as date)) as erp_created_date,
         max(case when matched.source_system = 'crm' and matched.is_survivor then matched.source_customer_id end) as survivor_crm_customer_id,
         max(case when matched.source_system = 'crm' then matched.source_customer_id end) as any_crm_customer_id,
         max(case when matched.source_system = 'erp' then matched.source_customer_id end) as erp_customer_id,
         max(case when matched.is_credit_code_valid then matched.credit_code end) as valid_credit_code,
         count(*) as source_record_count
     from matched
-    left join erp_customers
-        on matched.source_system = 'erp'
-        and matched.source_customer_id = erp_customers.erp_customer_id
     group by matched.customer_id
 ),
 
@@ -82,7 +90,7 @@ final as (
         crm_attributes.demand_match_pct,
         crm_attributes.strategic_level,
         crm_attributes.first_deal_date,
-        relationship_starts.erp_created_date,
+        erp_starts.erp_created_date,
         coalesce(relationship_starts.survivor_crm_customer_id, relationship_starts.any_crm_customer_id) as crm_customer_id,
         relationship_starts.erp_customer_id,
         relationship_starts.source_record_count
@@ -91,6 +99,8 @@ final as (
         on survivors.customer_id = relationship_starts.customer_id
     left join crm_attributes
         on survivors.customer_id = crm_attributes.customer_id
+    left join erp_starts
+        on survivors.customer_id = erp_starts.customer_id
 )
 
 select * from final

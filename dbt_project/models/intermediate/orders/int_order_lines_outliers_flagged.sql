@@ -51,6 +51,13 @@ customer_markups as (
     group by erp_customer_id
 ),
 
+category_markups as (
+    select product_category, {{ median('log_markup') }} as median_log_markup, count(*) as markup_lines
+    from priced
+    where log_markup is not null
+    group by product_category
+),
+
 category_medians as (
     select product_category, {{ median('log_revenue') }} as median_log_revenue, count(*) as category_lines
     from priced
@@ -70,19 +77,47 @@ category_ranges as (
     group by priced.product_category, category_medians.median_log_revenue, category_medians.category_lines
 ),
 
-measured as (
+measured_raw as (
     select
         priced.*,
-        customer_markups.median_log_markup,
-        customer_markups.markup_lines,
+        customer_markups.median_log_markup as customer_median_log_markup,
+        customer_markups.markup_lines as customer_markup_lines,
+        category_markups.median_log_markup as category_median_log_markup,
+        category_markups.markup_lines as category_markup_lines,
         category_ranges.median_log_revenue,
         category_ranges.category_lines,
         category_ranges.robust_sd_log_revenue
     from priced
     left join customer_markups
         on priced.erp_customer_id = customer_markups.erp_customer_id
+    left join category_markups
+        on priced.product_category = category_markups.product_category
     left join category_ranges
         on priced.product_category = category_ranges.product_category
+),
+
+-- The markup a line is compared with: its customer's median, or its product category's when the
+-- customer has too few lines for a median to mean anything.
+extra_zero_rule as (
+    select * from rules where rule = 'amount_extra_zero'
+),
+
+measured as (
+    select
+        measured_raw.*,
+        case
+            when measured_raw.customer_markup_lines >= coalesce(extra_zero_rule.min_group_lines, 1)
+                then measured_raw.customer_median_log_markup
+            when measured_raw.category_markup_lines >= coalesce(extra_zero_rule.min_group_lines, 1)
+                then measured_raw.category_median_log_markup
+        end as median_log_markup,
+        case
+            when measured_raw.customer_markup_lines >= coalesce(extra_zero_rule.min_group_lines, 1) then 'customer'
+            else 'category'
+        end as markup_reference
+    from measured_raw
+    left join extra_zero_rule
+        on 1 = 1
 ),
 
 hits as (
@@ -98,11 +133,11 @@ hits as (
     select measured.*, rules.rule, rules.reason_code, rules.action, rules.sort_order,
         cast(measured.cost_excl_tax as double) * exp(measured.median_log_markup) as limit_revenue,
         'revenue / cost ' || cast(round(exp(measured.log_markup), 2) as {{ dbt.type_string() }})
-            || ' vs the customer''s median ' || cast(round(exp(measured.median_log_markup), 2) as {{ dbt.type_string() }}) as detail
+            || ' vs the ' || measured.markup_reference || '''s median '
+            || cast(round(exp(measured.median_log_markup), 2) as {{ dbt.type_string() }}) as detail
     from measured
     inner join rules on rules.rule = 'amount_extra_zero'
     where measured.log_markup - measured.median_log_markup >= ln(cast(rules.threshold as double))
-        and measured.markup_lines >= coalesce(rules.min_group_lines, 1)
 
     union all
 
