@@ -221,9 +221,9 @@ def test_missing_values_are_counted_by_the_expectations_exactly(demo_run, demo_g
     assert nulls["demand_match_pct"] == planted["missing_demand_match"]
     assert nulls["strategic_level"] == planted["missing_strategic_level"]
     assert nulls["phone"] == planted["missing_phone"]
-    columns = {row[0] for row in demo_run.query("select column_name from (describe dq_results)")}
-    assert {"run_id", "as_of_date", "suite", "expectation", "column", "severity", "success", "element_count",
-            "unexpected_count", "unexpected_percent", "unexpected_sample"} <= columns
+    columns = [row[0] for row in demo_run.query("select column_name from (describe dq_results)")]
+    assert columns == ["run_id", "as_of_date", "suite", "expectation", "column", "severity", "success",
+                       "element_count", "unexpected_count", "unexpected_percent", "unexpected_sample"]
 
 
 def test_unparseable_lines_are_quarantined_and_cancelled_and_draft_orders_are_not_spend(demo_run, demo_generated):

@@ -1,5 +1,6 @@
 -- Validation history for auditors: every Great Expectations result of every run, as appended by
 -- the ingest assets (never overwritten). Sample values were masked before they were stored.
+-- Why an expectation could not be evaluated (message) stays in raw._dq_results and the run log.
 with dq_results as (
     select * from {{ ref('stg_ingest__dq_results') }}
 ),
@@ -16,9 +17,7 @@ final as (
         element_count,
         unexpected_count,
         unexpected_percent,
-        unexpected_sample,
-        message,
-        validated_at
+        unexpected_sample
     from dq_results
 )
 
