@@ -315,3 +315,14 @@ def test_the_report_renders_offline_in_headless_chromium_with_its_key_figures(cr
                                ("quarantined-rows", "1"), ("reconciliation-status", "balanced"), ("as-of", AS_OF)]:
         assert f'id="{element_id}">{figure}<' in dom, f"{element_id} does not show {figure}"
     assert "<svg" in dom and "Tier shares" in dom and XINRUI_WRONG_CHECK_CHAR in dom
+
+
+def test_the_run_records_its_dedup_counts_by_rule(crafted):
+    [materialization] = crafted.result.asset_materializations_for_node("serving__tiering")
+    counts = {key: value.value for key, value in materialization.metadata.items() if key.startswith(
+        ("source_customer_records", "golden_customers", "merged_", "outlier_lines"))}
+    assert counts == {
+        "source_customer_records": 16, "golden_customers": 7, "merged_records": 9,
+        "merged_by_credit_code": 6, "merged_by_name": 2, "merged_by_phone": 1,
+        "outlier_lines_excluded_or_capped": 3,
+    }

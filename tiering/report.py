@@ -279,3 +279,29 @@ def write_report(serving_path: Path, reports_dir: Path, *, run_id: str, as_of: s
         os.replace(staged, target)
     return Report(path, latest)
 
+
+
+def cleaning_counts(serving_path: Path, *, as_of: str) -> dict[str, int]:
+    """The run's cleaning counts for the job's metadata: records, golden customers, merges by rule."""
+    with duckdb.connect(str(serving_path), read_only=True) as connection:
+        source_records, golden, merged = _query(
+            connection,
+            "select count(*), count(distinct customer_id), count(*) filter (where is_merged) "
+            "from customer_crosswalk where as_of_date = ?",
+            [as_of],
+        )[0]
+        by_rule = _query(
+            connection,
+            "select match_rule, count(*) from customer_crosswalk where as_of_date = ? and is_merged group by 1",
+            [as_of],
+        )
+        outliers = _query(
+            connection, "select count(*) from outlier_flags where as_of_date = ? and is_applied", [as_of]
+        )[0][0]
+    return {
+        "source_customer_records": source_records,
+        "golden_customers": golden,
+        "merged_records": merged,
+        **{f"merged_by_{rule}": count for rule, count in sorted(by_rule)},
+        "outlier_lines_excluded_or_capped": outliers,
+    }

@@ -31,6 +31,7 @@ def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     audit_report = report.write_report(
         config.serving_path, config.reports_dir, run_id=context.run_id, as_of=config.as_of.isoformat()
     )
+    counts = report.cleaning_counts(config.serving_path, as_of=config.as_of.isoformat())
     summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, config.as_of.isoformat()))
     context.log.info("\n" + summary)
     return dg.MaterializeResult(
@@ -41,6 +42,7 @@ def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
             "as_of_date": config.as_of.isoformat(),
             **{f"rows_{name}": count for name, count in publication.row_counts.items()},
             "tier_summary": dg.MetadataValue.md(f"```\n{summary}\n```"),
+            **counts,
         }
     )
 
