@@ -163,17 +163,21 @@ def test_an_expectation_that_gx_cannot_evaluate_fails_as_blocking_rather_than_pa
 
 def test_sample_values_are_masked(connection):
     phones = ["12812345678", "+86 199 8765 4321", "1381234567"]  # bad prefix, formatted, too short
-    rows = [(f"CRM{i}", "Acme", None, None, None, phone, None, None, None, None, None, None, None)
-            for i, phone in enumerate(phones)]
+    emails = ["zhang san@example.com", "li.si@example", "wang"]
+    rows = [(f"CRM{i}", "Acme", None, None, None, phone, email, None, None, None, None, None, None)
+            for i, (phone, email) in enumerate(zip(phones, emails, strict=True))]
     create_table(connection, "crm_customers", rows)
 
     result = quality.validate_table(connection, "crm_customers", "crm_customers")
 
     phone_check = outcome(result, "expect_column_values_to_match_regex", "phone")
     assert phone_check.unexpected_count == 3
-    assert phone_check.sample_values == ["128****5678", "+86 199 **** 4321", "1381234567"]
+    assert phone_check.sample_values == ["128****5678", "+86 199 **** 4321", "1***"]
+    email_check = outcome(result, "expect_column_values_to_match_regex", "email")
+    assert email_check.sample_values == ["z***", "l***@example", "w***"]
     samples = " ".join(v for o in result.outcomes for v in o.sample_values)
-    assert "12812345678" not in samples and "8765" not in samples
+    assert "12812345678" not in samples and "8765" not in samples and "1381234567" not in samples
+    assert "zhang" not in samples and "li.si" not in samples
 
 
 @pytest.mark.parametrize(

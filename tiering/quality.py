@@ -371,7 +371,8 @@ def _from_gx(suite_name: str, spec: dict, gx_result: Any, rows: int) -> Expectat
         suite_name, spec, severity, success=success,
         element_count=int(details["element_count"]),
         unexpected_count=int(details["unexpected_count"]),
-        sample_values=_samples(details.get("partial_unexpected_list") or []),
+        sample_values=_samples(details.get("partial_unexpected_list") or [],
+                               contact=bool(CONTACT_COLUMNS & set(expectation_columns(spec)))),
     )
 
 
@@ -410,14 +411,19 @@ def _raised_exception(exception_info: Any) -> str | None:
     return "; ".join(dict.fromkeys(messages)) or None
 
 
-def _samples(values: list[Any]) -> list[str]:
-    """Up to SAMPLE_SIZE distinct failing values, rendered as text and masked."""
+def _samples(values: list[Any], *, contact: bool = False) -> list[str]:
+    """Up to SAMPLE_SIZE distinct failing values, rendered as text and masked.
+
+    ``contact``: the values come from a phone or email column, so a value that does not look
+    like a phone or an email (which is why it failed) is masked all the same.
+    """
+    mask = mask_contact if contact else mask_value
     rendered: dict[str, None] = {}
     for value in values:
         if isinstance(value, dict):  # compound checks return one dict per row
-            text = ", ".join(f"{key}={mask_value(_text(item))}" for key, item in value.items())
+            text = ", ".join(f"{key}={mask(_text(item))}" for key, item in value.items())
         else:
-            text = mask_value(_text(value))
+            text = mask(_text(value))
         rendered.setdefault(text)
         if len(rendered) == SAMPLE_SIZE:
             break
@@ -476,6 +482,19 @@ def record_outcome(connection: duckdb.DuckDBPyConnection, outcome: SuiteOutcome,
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 _EMAIL = re.compile(r"^([^@\s])[^@\s]*@([^@\s]+)$")
+
+
+# Columns that hold contact data: their failing samples are always masked (mask_contact).
+CONTACT_COLUMNS = frozenset({"phone", "email"})
+
+
+def mask_contact(value: str) -> str:
+    """Mask a value of a contact column even when it is malformed: as mask_value when it looks
+    like a phone or an email, otherwise only its first character is kept (zhang san@x -> z***)."""
+    masked = mask_value(value)
+    if masked != value or value in ("", "null"):
+        return masked
+    return value[:1] + "***"
 
 
 def mask_value(value: str) -> str:
