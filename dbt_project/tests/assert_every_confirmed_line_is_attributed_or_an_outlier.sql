@@ -1,5 +1,6 @@
 -- A returned row is a confirmed order line that neither reached int_order_lines_attributed nor was
 -- excluded by an outlier rule: a line dropped without a trace.
+{{ config(meta={'dagster': {'ref': {'name': 'int_order_lines_attributed'}}}) }}
 with confirmed as (
     select order_id, line_no from {{ ref('stg_erp__order_lines') }} where order_status = 'confirmed'
 ),
