@@ -14,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: help setup run test dev bench backfill lint lock manifest clean
+.PHONY: help setup run test dev bench backfill lint lock manifest clean browser
 
 help:
 	@echo "make run    set up, generate demo extracts if the landing folder is empty, run the nightly job"
@@ -47,7 +47,14 @@ run: manifest
 	@echo
 	@$(BIN)/tiering summary
 
-test: manifest
+# The auditor report is rendered in headless Chromium by a test. Install Debian's chromium when it
+# is missing and we may (root); otherwise that one test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) \
+		|| echo "chromium is not installed and cannot be installed here: the report render test will be skipped"; }
+
+test: manifest browser
 	$(BIN)/pytest
 
 dev: manifest

@@ -65,3 +65,11 @@ def test_the_rubric_check_runs_before_every_seed():
     assert len(seeds) >= 7
     for key in seeds:
         assert dg.AssetKey(["rubric", "configuration"]) in graph.get(key).parent_keys
+
+
+def test_reconciliation_and_dedup_checks_are_asset_checks_of_their_models():
+    checks = {(key.asset_key.to_user_string(), key.name) for key in defs.resolve_asset_graph().asset_check_keys}
+    assert ("marts/reconciliation", "accepted_values_reconciliation_is_balanced__True") in checks
+    assert ("intermediate/int_customers_matched", "assert_no_golden_customer_has_two_valid_credit_codes") in checks
+    dropped_lines = "assert_every_confirmed_line_is_attributed_or_an_outlier"
+    assert ("intermediate/int_order_lines_attributed", dropped_lines) in checks

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
@@ -23,6 +24,8 @@ from tiering.rubric import load_rubric
 
 AS_OF = "2026-06-30"
 PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary", "dimension_summary", "verification_sample")
+# Published audit tables: the same every run, except dq_results, which every run appends to.
+AUDIT = ("customer_crosswalk", "outlier_flags", "reconciliation", "quarantined_rows")
 
 
 # --- worked examples (DOMAIN.md §3) through the whole pipeline -------------------------
@@ -115,7 +118,7 @@ def test_every_published_row_carries_the_rubric_version(worked_examples):
 
 def test_parquet_copies_match_the_duckdb_tables(worked_examples):
     parquet_dir = worked_examples.data_dir / "serving" / "parquet"
-    for table in PUBLISHED:
+    for table in (*PUBLISHED, *AUDIT, "dq_results"):
         in_parquet = worked_examples.query(f"select count(*) from read_parquet('{parquet_dir / (table + '.parquet')}')")
         in_duckdb = worked_examples.query(f"select count(*) from {table}")
         assert in_parquet == in_duckdb
@@ -220,10 +223,14 @@ def test_a_broken_seed_is_refused_with_its_row_named_and_nothing_is_published(wo
 
 
 @pytest.fixture(scope="module")
-def demo_landing(tmp_path_factory) -> Path:
+def demo_generated(tmp_path_factory):
     landing = tmp_path_factory.mktemp("demo_landing")
-    generate_demo_extracts(landing, customers=400, seed=11, as_of=date.fromisoformat(AS_OF))
-    return landing
+    return generate_demo_extracts(landing, customers=400, seed=11, as_of=date.fromisoformat(AS_OF))
+
+
+@pytest.fixture(scope="module")
+def demo_landing(demo_generated) -> Path:
+    return next(iter(demo_generated.files.values())).parent
 
 
 @pytest.fixture(scope="module")
@@ -262,8 +269,14 @@ def test_tier_summary_counts_match_customer_tiers(demo_run):
 
 def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing):
     """Recomputed from the extract files alone: confirmed lines in the trailing 12 months,
-    tax-exclusive, rows that do not parse left out (they are quarantined)."""
+    tax-exclusive, rows that do not parse left out (they are quarantined), and the lines that
+    the outlier rules excluded (published in outlier_flags) left out."""
     orders = sorted(demo_landing.glob("erp_orders*.csv"))[0]
+    excluded = demo_run.query(
+        f"select order_id, line_no from outlier_flags where as_of_date = '{AS_OF}' and is_applied and action = 'exclude'"
+    )
+    assert excluded, "the demo data plants extra-zero amounts; some line must be excluded"
+    excluded_keys = ", ".join(f"('{order_id}', {line_no})" for order_id, line_no in excluded)
     expected = demo_run.query(
         f"""
         select sum(cast(round(try_cast(amount_incl_tax as decimal(18,2)) / (1 + try_cast(tax_rate as decimal(6,4))), 2) as decimal(18,2)))
@@ -271,6 +284,7 @@ def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing)
         where status = 'confirmed'
           and try_cast(order_date as date) between date '2025-07-01' and date '{AS_OF}'
           and try_cast(amount_incl_tax as decimal(18,2)) is not null
+          and (order_id, cast(line_no as integer)) not in (values {excluded_keys})
         """
     )[0][0]
     published = demo_run.query(f"select sum(total_spend_10k) * 10000 from tier_summary where as_of_date = '{AS_OF}'")[0][0]
@@ -281,6 +295,149 @@ def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing)
 def test_the_demo_data_spreads_over_several_tiers(demo_run):
     populated = demo_run.query(f"select count(*) from tier_summary where as_of_date = '{AS_OF}' and customer_count > 0")
     assert populated[0][0] >= 3
+
+
+# --- every planted defect of the generator is caught, and counted exactly ---------------------
+
+
+def test_spelling_duplicates_merge_and_every_crm_firm_meets_its_erp_record(demo_run, demo_generated):
+    planted = demo_generated.planted
+    crm_rows, erp_rows = demo_generated.row_counts["crm_customers"], demo_generated.row_counts["erp_customers"]
+    counts = dict(demo_run.query(
+        f"select match_rule, count(*) from customer_crosswalk where as_of_date = '{AS_OF}' group by match_rule"
+    ))
+    golden, merged = demo_run.query(
+        f"select count(distinct customer_id), count(*) filter (where is_merged) from customer_crosswalk "
+        f"where as_of_date = '{AS_OF}'"
+    )[0]
+    assert golden == erp_rows  # one golden customer per firm: each firm has exactly one ERP record
+    assert merged == crm_rows  # every CRM record merged with its firm's ERP record (or the other way)
+    # CRM records beyond one per golden customer are exactly the planted respelled duplicates
+    extra_crm = demo_run.query(
+        f"""select coalesce(sum(crm_records - 1), 0) from (
+              select customer_id, count(*) as crm_records from customer_crosswalk
+              where as_of_date = '{AS_OF}' and source_system = 'crm' group by customer_id)"""
+    )[0][0]
+    assert extra_crm == planted["crm_duplicate_spelling"]
+    # records without a credit code could only be matched by their normalised name
+    assert counts["name"] == planted["missing_credit_code"] + planted["crm_duplicate_without_credit_code"]
+    assert counts.get("phone", 0) == 0
+    assert counts["unmatched"] == planted["erp_only_customer"]
+    erp_only = demo_run.query(
+        f"""select count(*) from (select customer_id from customer_crosswalk where as_of_date = '{AS_OF}'
+              group by customer_id having count(*) filter (where source_system = 'crm') = 0)"""
+    )[0][0]
+    assert erp_only == planted["erp_only_customer"]
+
+
+def test_duplicates_with_another_phone_still_merge(demo_run, demo_generated):
+    other_phone = demo_run.warehouse_query(
+        """select count(*) from (
+             select matched.customer_id
+             from intermediate.int_customers_matched as matched
+             join staging.stg_crm__customers as crm on matched.source_customer_id = crm.crm_customer_id
+             where matched.source_system = 'crm'
+             group by matched.customer_id
+             having count(*) = 2 and count(distinct coalesce(crm.phone, '-')) = 2)"""
+    )[0][0]
+    assert other_phone == demo_generated.planted["crm_duplicate_other_phone"]
+
+
+def test_missing_values_are_counted_by_the_expectations_exactly(demo_run, demo_generated):
+    planted = demo_generated.planted
+    nulls = dict(demo_run.query(
+        """select "column", unexpected_count from dq_results
+           where suite = 'crm_customers' and expectation = 'expect_column_values_to_not_be_null'"""
+    ))
+    assert nulls["credit_code"] == planted["missing_credit_code"] + planted["crm_duplicate_without_credit_code"]
+    assert nulls["first_deal_date"] == planted["missing_first_deal_date"]
+    assert nulls["industry_rank"] == planted["missing_industry_rank"]
+    assert nulls["demand_match_pct"] == planted["missing_demand_match"]
+    assert nulls["strategic_level"] == planted["missing_strategic_level"]
+    assert nulls["phone"] == planted["missing_phone"]
+    columns = [row[0] for row in demo_run.query("select column_name from (describe dq_results)")]
+    assert columns == ["run_id", "as_of_date", "suite", "expectation", "column", "severity", "success",
+                       "element_count", "unexpected_count", "unexpected_percent", "unexpected_sample"]
+
+
+def test_unparseable_lines_are_quarantined_and_cancelled_and_draft_orders_are_not_spend(demo_run, demo_generated):
+    planted = demo_generated.planted
+    reasons = dict(demo_run.query(
+        "select split_part(reason, ':', 1), count(*) from quarantined_rows where entity = 'erp_orders' group by 1"
+    ))
+    assert reasons == {
+        "column amount_incl_tax": planted["unparseable_order_amount"],
+        "column order_date": planted["unparseable_order_date"],
+    }
+    statuses = dict(demo_run.warehouse_query("select status, count(*) from raw.erp_orders group by status"))
+    quarantined = demo_run.warehouse_query("select raw_record from raw._quarantine where entity = 'erp_orders'")
+    for status in ("cancelled", "draft"):
+        in_quarantine = sum(record.split(",")[4] == status for (record,) in quarantined)
+        assert statuses[status] + in_quarantine == planted[f"order_{status}"]
+    attributed = demo_run.warehouse_query(
+        "select count(*) from intermediate.int_order_lines_attributed as lines "
+        "join staging.stg_erp__order_lines as staged using (order_id, line_no) where staged.order_status <> 'confirmed'"
+    )[0][0]
+    assert attributed == 0
+
+
+def test_extra_zero_amounts_are_excluded_and_only_they(demo_run, demo_generated):
+    flagged = dict(demo_run.query(
+        f"select rule, count(*) from outlier_flags where as_of_date = '{AS_OF}' and is_applied group by rule"
+    ))
+    assert flagged == {"amount_extra_zero": demo_generated.planted["outlier_extra_zero"]}
+    affected = demo_run.query(
+        f"""select count(distinct customer_id) from customer_indicator_scores
+            where as_of_date = '{AS_OF}' and is_outlier_affected"""
+    )[0][0]
+    in_period = demo_run.query(
+        f"""select count(distinct customer_id) from outlier_flags
+            where as_of_date = '{AS_OF}' and is_applied and is_in_spend_period"""
+    )[0][0]
+    assert affected == in_period
+
+
+def test_the_books_balance_and_every_audit_table_is_published(demo_run):
+    assert demo_run.query(f"select count(*), bool_and(is_balanced) from reconciliation where as_of_date = '{AS_OF}'") \
+        == [(6 + 1 + 2, True)]
+    published = {row[0] for row in demo_run.query("select table_name from _publication")}
+    assert {*PUBLISHED, *AUDIT, "dq_results"} <= published
+    assert (demo_run.data_dir / "serving" / "reports" / "latest.html").is_file()
+
+
+def test_no_raw_phone_or_email_of_the_extracts_is_published(demo_run, demo_landing):
+    crm = sorted(demo_landing.glob("crm_customers*.csv"))[0]
+    serving = demo_run.data_dir / "serving"
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"create table contacts as select distinct value from (select unnest([phone, email]) as value "
+            f"from read_csv('{crm}', all_varchar = true)) where value is not null"
+        )
+        assert connection.execute("select count(*) from contacts").fetchone()[0] > 700
+        connection.execute(f"attach '{serving / 'tiering.duckdb'}' as published (read_only)")
+        columns = connection.execute(
+            "select table_name, column_name from duckdb_columns() where database_name = 'published' "
+            "and data_type = 'VARCHAR'"
+        ).fetchall()
+        for table, column in columns:
+            leaks = connection.execute(
+                f"""select count(*) from published.main.{table} as published_rows
+                    join contacts on contains(published_rows."{column}", contacts.value)"""
+            ).fetchone()[0]
+            assert leaks == 0, f"raw contact data in {table}.{column}"
+        for parquet in (serving / "parquet").glob("*.parquet"):
+            text_columns = [name for name, kind in connection.execute(
+                f"select column_name, column_type from (describe select * from read_parquet('{parquet}'))"
+            ).fetchall() if kind == "VARCHAR"]
+            for column in text_columns:
+                leaks = connection.execute(
+                    f"""select count(*) from read_parquet('{parquet}') as rows_
+                        join contacts on contains(rows_."{column}", contacts.value)"""
+                ).fetchone()[0]
+                assert leaks == 0, f"raw contact data in {parquet.name}, column {column}"
+        report_text = (serving / "reports" / "latest.html").read_text(encoding="utf-8")
+        for (value,) in connection.execute("select value from contacts").fetchall():
+            assert value not in report_text
 
 
 def test_quarantined_rows_reconcile_with_the_files(demo_run):
@@ -365,7 +522,7 @@ def _snapshot(run, table: str) -> list[tuple]:
 
 
 def test_rerun_on_the_same_files_gives_identical_tables_while_a_reader_holds_the_file(demo_run, demo_landing, run_pipeline):
-    before = {table: _snapshot(demo_run, table) for table in PUBLISHED}
+    before = {table: _snapshot(demo_run, table) for table in (*PUBLISHED, *AUDIT)}
     reader = subprocess.Popen(
         [sys.executable, "-c", HOLD_OPEN, str(demo_run.serving_path)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
@@ -381,8 +538,11 @@ def test_rerun_on_the_same_files_gives_identical_tables_while_a_reader_holds_the
         reader.kill()
         reader.wait()
 
-    for table in PUBLISHED:
+    for table in (*PUBLISHED, *AUDIT):
         assert _snapshot(rerun, table) == before[table], f"{table} changed when the same files were run again"
+    # the validation history is appended to, never overwritten: one set of results per run
+    runs = rerun.query("select run_id, count(*) from dq_results group by run_id")
+    assert len(runs) == 2 and runs[0][1] == runs[1][1]
     ledger = rerun.warehouse_query("select count(*), count(distinct file_checksum) from raw._ingested_files")[0]
     assert ledger[0] == ledger[1]  # each file loaded once
 
@@ -403,3 +563,25 @@ def test_a_failed_run_leaves_the_last_good_publication(worked_examples, run_pipe
     assert serving.read_bytes() == published_before
     failures = [event for event in failed.result.all_events if event.is_step_failure]
     assert any("crm_customers_2026-07-01.csv" in str(event.event_specific_data.error) for event in failures)
+
+
+def test_books_that_do_not_balance_stop_the_run_before_publishing(worked_examples, run_pipeline, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "worked_examples", landing)
+    data_dir = tmp_path / "data"
+    shutil.copytree(worked_examples.data_dir, data_dir)
+    serving = data_dir / "serving" / "tiering.duckdb"
+    published_before = serving.read_bytes()
+    # The ledger claims a row that is neither loaded nor quarantined.
+    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as connection:
+        connection.execute("update raw._ingested_files set rows_read = rows_read + 1 where entity = 'erp_orders'")
+
+    failed = run_pipeline(landing, data_dir, AS_OF)
+
+    assert not failed.success
+    assert serving.read_bytes() == published_before
+    unbalanced = failed.warehouse_query("select subject, difference from marts.reconciliation where not is_balanced")
+    assert unbalanced == [("erp_orders_2026-06-30.csv", Decimal("-1.00"))]
+    checks = [event for event in failed.result.all_events if event.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [e.event_specific_data.check_name for e in checks if not e.event_specific_data.passed]
+    assert any("reconciliation_is_balanced" in name for name in failed_checks)

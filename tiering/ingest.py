@@ -103,6 +103,9 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    from tiering.quality import DQ_RESULTS_DDL  # the validation history lives beside the ledger
+
+    connection.execute(DQ_RESULTS_DDL)
 
 
 def read_header(path: Path) -> list[str]:

@@ -28,6 +28,12 @@ PUBLISHED_TABLES: dict[str, str] = {
     "tier_kpis": "marts.tier_kpis",
     "dimension_summary": "marts.dimension_summary",
     "verification_sample": "marts.verification_sample",
+    # The audit trail of cleaning (phones and emails masked or absent).
+    "dq_results": "marts.dq_results",
+    "customer_crosswalk": "marts.customer_crosswalk",
+    "outlier_flags": "marts.outlier_flags",
+    "reconciliation": "marts.reconciliation",
+    "quarantined_rows": "marts.quarantined_rows",
 }
 
 PUBLICATION_TABLE = "_publication"

@@ -26,6 +26,12 @@ How GX results become counts (see ``ExpectationOutcome``):
   ``expect_column_to_exist`` (severity error) already blocks the run.
 - If GX raises while it evaluates an expectation, that expectation fails with severity
   ``error`` and the exception in ``message``. A check that could not run must not pass.
+
+GX has no expectation for a credit-code check character, for "not after the run's as-of
+date" or for "references a known customer". So the query that feeds GX adds derived columns
+(``DERIVED_COLUMNS``), computed in DuckDB: each holds the offending value where the rule is
+broken and is null otherwise (an empty source value breaks no rule), and the suites expect it
+to be null. GX then counts the offenders and samples their real values.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ from typing import TYPE_CHECKING, Any
 from tiering.contract import ENTITIES
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import duckdb
     import pandas
 
@@ -53,6 +61,77 @@ SAMPLE_SIZE = 5
 # GX's default is 20. We ask for more so that 5 distinct values are usually among them.
 _PARTIAL_UNEXPECTED_COUNT = 50
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_valid_sql(column: str) -> str:
+    """SQL: is ``column`` a unified social credit code with a valid GB 32100-2015 check character?
+
+    Null for an empty code. The same rule as ``tiering.generate.is_valid_credit_code`` and the
+    dbt macro ``credit_code_is_valid``, in plain SQL so DuckDB computes it over the whole table.
+    """
+    charset = f"'{CREDIT_CODE_CHARSET}'"
+
+    def index(position: int) -> str:
+        return f"strpos({charset}, substr({column}, {position}, 1))"
+
+    in_charset = " and ".join(f"{index(i)} > 0" for i in range(1, 19))
+    total = " + ".join(f"({index(i)} - 1) * {w}" for i, w in enumerate(CREDIT_CODE_WEIGHTS, start=1))
+    return (
+        f"case when nullif(trim({column}), '') is null then null "
+        f"when length({column}) <> 18 or not ({in_charset}) then false "
+        f"else substr({column}, 18, 1) = substr({charset}, ((31 - ({total}) % 31) % 31) + 1, 1) end"
+    )
+
+
+def _after_as_of(column: str) -> str:
+    return f"case when cast({column} as date) > {{as_of}} then cast({column} as varchar) end"
+
+
+def _unknown(column: str, entity: str, key: str) -> str:
+    return f"case when {column} not in (select {key} from {{{entity}}}) then {column} end"
+
+
+def _invalid_credit_code(column: str) -> str:
+    return f"case when not ({credit_code_valid_sql(column)}) then {column} end"
+
+
+# Derived columns per suite: name -> SQL over the raw table, the offending value or null.
+# {as_of} is the run's as-of date; {<entity>} is that entity's raw table beside the one validated.
+DERIVED_COLUMNS: dict[str, dict[str, str]] = {
+    "crm_customers": {
+        "credit_code_with_invalid_check_char": _invalid_credit_code("credit_code"),
+        "first_deal_date_after_as_of": _after_as_of("first_deal_date"),
+        "updated_at_after_as_of": _after_as_of("updated_at"),
+    },
+    "erp_customers": {
+        "credit_code_with_invalid_check_char": _invalid_credit_code("credit_code"),
+        "created_at_after_as_of": _after_as_of("created_at"),
+    },
+    "erp_orders": {
+        "order_date_after_as_of": _after_as_of("order_date"),
+        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
+        "product_id_not_in_erp_products": _unknown("product_id", "erp_products", "product_id"),
+    },
+    "erp_receivables": {
+        "invoice_date_after_as_of": _after_as_of("invoice_date"),
+        "paid_date_after_as_of": _after_as_of("paid_date"),
+        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
+    },
+    "crm_complaints": {
+        "opened_at_after_as_of": _after_as_of("opened_at"),
+        "crm_customer_id_not_in_crm_customers": _unknown("crm_customer_id", "crm_customers", "crm_customer_id"),
+    },
+}
+
+
+def referenced_entities(entity: str) -> list[str]:
+    """The raw entities a suite's derived columns read, which must be landed first."""
+    templates = DERIVED_COLUMNS.get(entity, {}).values()
+    return sorted({name for sql in templates for name in ENTITIES if f"{{{name}}}" in sql})
 
 
 class SuiteError(ValueError):
@@ -169,25 +248,53 @@ def _gx() -> Any:
     return great_expectations
 
 
-def validate_table(connection: duckdb.DuckDBPyConnection, table: str, entity: str) -> SuiteOutcome:
+def validate_table(
+    connection: duckdb.DuckDBPyConnection, table: str, entity: str, as_of: date | None = None
+) -> SuiteOutcome:
     """Validate a DuckDB table against its entity's suite: fetch the suite's columns, then run GX.
 
     ``table`` may be qualified (``raw.erp_orders``). Only the columns that the suite mentions
-    and the table has are fetched, with one query. A missing column is still reported, by
-    its failed ``expect_column_to_exist``.
+    and the table has are fetched, with one query, plus the suite's derived columns
+    (``DERIVED_COLUMNS``; dates are checked against ``as_of``, today if not given). A missing
+    column is still reported, by its failed ``expect_column_to_exist``; a derived column whose
+    inputs are missing is not evaluated and fails.
     """
     suite = load_suite(suite_path(entity))
     present = set(connection.table(table).columns)
-    columns = [c for c in suite_columns(suite) if c in present]
+    selects = [_quote(c) for c in suite_columns(suite) if c in present]
+    for name, sql in _derived_columns(connection, table, entity, present, as_of).items():
+        if name in suite_columns(suite):
+            selects.append(f"({sql}) AS {_quote(name)}")
     source = ".".join(_quote(part) for part in table.split("."))
-    if columns:
-        frame = connection.execute(f"SELECT {', '.join(map(_quote, columns))} FROM {source}").df()
+    if selects:
+        frame = connection.execute(f"SELECT {', '.join(selects)} FROM {source}").df()
     else:  # no column of the suite exists; the row count still goes into element_count
         import pandas
 
         (rows,) = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
         frame = pandas.DataFrame(index=range(rows))
     return validate_dataframe(entity, suite, frame)
+
+
+def _derived_columns(connection: duckdb.DuckDBPyConnection, table: str, entity: str, present: set[str],
+                     as_of: date | None) -> dict[str, str]:
+    """The derived columns of a suite whose inputs exist, as SQL ready to select."""
+    prefix = table.rsplit(".", 1)[0] + "." if "." in table else ""
+    as_of_sql = f"DATE '{as_of.isoformat()}'" if as_of else "current_date"
+    derived = {}
+    for name, template in DERIVED_COLUMNS.get(entity, {}).items():
+        tables = {}
+        for other in (e for e in ENTITIES if f"{{{e}}}" in template):
+            try:
+                connection.table(prefix + other)
+            except Exception:  # the referenced table does not exist: not evaluated
+                break
+            tables[other] = ".".join(_quote(part) for part in (prefix + other).split("."))
+        else:
+            needed = {c for c in ENTITIES[entity].column_names if re.search(rf"\b{c}\b", template)}
+            if needed <= present:
+                derived[name] = template.replace("{as_of}", as_of_sql).format(**tables)
+    return derived
 
 
 def validate_dataframe(suite_name: str, suite: dict, frame: pandas.DataFrame) -> SuiteOutcome:
@@ -264,7 +371,8 @@ def _from_gx(suite_name: str, spec: dict, gx_result: Any, rows: int) -> Expectat
         suite_name, spec, severity, success=success,
         element_count=int(details["element_count"]),
         unexpected_count=int(details["unexpected_count"]),
-        sample_values=_samples(details.get("partial_unexpected_list") or []),
+        sample_values=_samples(details.get("partial_unexpected_list") or [],
+                               contact=bool(CONTACT_COLUMNS & set(expectation_columns(spec)))),
     )
 
 
@@ -303,14 +411,19 @@ def _raised_exception(exception_info: Any) -> str | None:
     return "; ".join(dict.fromkeys(messages)) or None
 
 
-def _samples(values: list[Any]) -> list[str]:
-    """Up to SAMPLE_SIZE distinct failing values, rendered as text and masked."""
+def _samples(values: list[Any], *, contact: bool = False) -> list[str]:
+    """Up to SAMPLE_SIZE distinct failing values, rendered as text and masked.
+
+    ``contact``: the values come from a phone or email column, so a value that does not look
+    like a phone or an email (which is why it failed) is masked all the same.
+    """
+    mask = mask_contact if contact else mask_value
     rendered: dict[str, None] = {}
     for value in values:
         if isinstance(value, dict):  # compound checks return one dict per row
-            text = ", ".join(f"{key}={mask_value(_text(item))}" for key, item in value.items())
+            text = ", ".join(f"{key}={mask(_text(item))}" for key, item in value.items())
         else:
-            text = mask_value(_text(value))
+            text = mask(_text(value))
         rendered.setdefault(text)
         if len(rendered) == SAMPLE_SIZE:
             break
@@ -335,10 +448,53 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+# --- history ------------------------------------------------------------------------------
+
+DQ_RESULTS_TABLE = "raw._dq_results"
+DQ_RESULTS_DDL = f"""
+    create table if not exists {DQ_RESULTS_TABLE} (
+        run_id varchar, as_of_date date, suite varchar, expectation varchar, "column" varchar,
+        severity varchar, success boolean, element_count bigint, unexpected_count bigint,
+        unexpected_percent double, unexpected_sample varchar, message varchar, validated_at timestamp
+    )
+"""
+
+
+def record_outcome(connection: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, *, run_id: str,
+                   as_of: date, validated_at: Any) -> int:
+    """Append a suite's results to the validation history (never overwritten); returns rows written.
+
+    Sample values are already masked (``_samples``); they are stored joined by " | ".
+    """
+    connection.execute("create schema if not exists raw")
+    connection.execute(DQ_RESULTS_DDL)
+    rows = [
+        (run_id, as_of, o.suite, o.expectation, o.column, o.severity, o.success, o.element_count,
+         o.unexpected_count, o.unexpected_percent, " | ".join(o.sample_values) or None, o.message, validated_at)
+        for o in outcome.outcomes
+    ]
+    if rows:
+        connection.executemany(f"insert into {DQ_RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
 # --- masking ----------------------------------------------------------------------------
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-()]")
 _EMAIL = re.compile(r"^([^@\s])[^@\s]*@([^@\s]+)$")
+
+
+# Columns that hold contact data: their failing samples are always masked (mask_contact).
+CONTACT_COLUMNS = frozenset({"phone", "email"})
+
+
+def mask_contact(value: str) -> str:
+    """Mask a value of a contact column even when it is malformed: as mask_value when it looks
+    like a phone or an email, otherwise only its first character is kept (zhang san@x -> z***)."""
+    masked = mask_value(value)
+    if masked != value or value in ("", "null"):
+        return masked
+    return value[:1] + "***"
 
 
 def mask_value(value: str) -> str:

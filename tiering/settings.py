@@ -46,6 +46,11 @@ class Settings:
     def parquet_dir(self) -> Path:
         return self.serving_dir / "parquet"
 
+    @property
+    def reports_dir(self) -> Path:
+        """The auditor reports, one HTML file per run, and latest.html."""
+        return self.serving_dir / "reports"
+
 
 def today_in_shanghai() -> date:
     return datetime.now(TIMEZONE).date()

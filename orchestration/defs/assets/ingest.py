@@ -5,9 +5,10 @@ quarantined, blocking) and the entity's Great Expectations suite, whose `error` 
 (contract failures) block everything downstream and whose `warn` expectations are recorded.
 """
 
+from datetime import datetime
 
-import duckdb
 import dagster as dg
+import duckdb
 
 from tiering import quality, settings
 from tiering.contract import ENTITIES, Entity
@@ -89,6 +90,8 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=key,
+        # Referential expectations (every order's customer and product is known) read these.
+        deps=[ingest_key(ENTITIES[name]) for name in quality.referenced_entities(entity.name)],
         group_name="ingest",
         kinds={"duckdb", "csv"},
         description=(
@@ -112,9 +115,12 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             raise dg.Failure(description=f"{entity.name}: {error}") from error
         if not result.files:
             context.log.warning(f"No {entity.name}*.csv file in {config.landing_dir}")
-        with duckdb.connect(str(config.warehouse_path), read_only=True) as connection:
-            outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name)
+        with duckdb.connect(str(config.warehouse_path)) as connection:
+            outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name, as_of=config.as_of)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
+            # Appended to the validation history (published as dq_results), whatever the outcome.
+            quality.record_outcome(connection, outcome, run_id=context.run_id, as_of=config.as_of,
+                                   validated_at=datetime.now())
 
         yield dg.MaterializeResult(
             metadata={

@@ -5,7 +5,7 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.assets.dbt import tiering_dbt
-from tiering import publish, settings
+from tiering import publish, report, settings
 
 
 @dg.asset(
@@ -27,15 +27,22 @@ def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         run_id=context.run_id,
         as_of=config.as_of.isoformat(),
     )
+    # The auditor report reads the published (masked) tables only.
+    audit_report = report.write_report(
+        config.serving_path, config.reports_dir, run_id=context.run_id, as_of=config.as_of.isoformat()
+    )
+    counts = report.cleaning_counts(config.serving_path, as_of=config.as_of.isoformat())
     summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, config.as_of.isoformat()))
     context.log.info("\n" + summary)
     return dg.MaterializeResult(
         metadata={
             "serving_path": dg.MetadataValue.path(str(publication.serving_path)),
             "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
+            "report": dg.MetadataValue.path(str(audit_report.path)),
             "as_of_date": config.as_of.isoformat(),
             **{f"rows_{name}": count for name, count in publication.row_counts.items()},
             "tier_summary": dg.MetadataValue.md(f"```\n{summary}\n```"),
+            **counts,
         }
     )
 

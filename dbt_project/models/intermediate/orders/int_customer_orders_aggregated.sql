@@ -1,24 +1,68 @@
 -- Per golden customer: spend, revenue, cost, categories, orders and active months in the spend
--- period, and the first and last confirmed order ever (up to the as-of date).
+-- period, the first and last confirmed order ever (up to the as-of date), and whether an outlier
+-- rule excluded or capped one of its lines in the period.
 with order_lines as (
     select * from {{ ref('int_order_lines_attributed') }}
     where customer_id is not null
 ),
 
+excluded_lines as (
+    select * from {{ ref('int_order_lines_outliers_flagged') }}
+    where is_applied and action = 'exclude'
+),
+
+matched as (
+    select * from {{ ref('int_customers_matched') }}
+    where source_system = 'erp'
+),
+
+settings as (
+    select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+excluded_in_period as (
+    select distinct matched.customer_id
+    from excluded_lines
+    inner join matched
+        on excluded_lines.erp_customer_id = matched.source_customer_id
+    cross join settings
+    where excluded_lines.order_date between settings.period_start and settings.period_end
+),
+
+aggregated as (
+    select
+        order_lines.customer_id,
+        sum(case when order_lines.is_in_spend_period then order_lines.spend_amount else 0 end) as period_spend_cny,
+        sum(case when order_lines.is_in_spend_period then order_lines.revenue_excl_tax else 0 end) as period_revenue_excl_tax_cny,
+        sum(case when order_lines.is_in_spend_period then order_lines.cost_excl_tax else 0 end) as period_cost_excl_tax_cny,
+        count(distinct case when order_lines.is_in_spend_period then order_lines.product_category end) as period_category_count,
+        count(distinct case when order_lines.is_in_spend_period then order_lines.order_id end) as period_order_count,
+        count(distinct case when order_lines.is_in_spend_period
+            then extract(year from order_lines.order_date) * 100 + extract(month from order_lines.order_date) end)
+            as period_active_month_count,
+        min(order_lines.order_date) as first_order_date,
+        max(case when order_lines.order_date <= settings.as_of_date then order_lines.order_date end) as last_order_date,
+        max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end) = 1 as has_capped_line_in_period
+    from order_lines
+    cross join settings
+    group by order_lines.customer_id
+),
+
 final as (
     select
-        customer_id,
-        sum(case when is_in_spend_period then spend_amount else 0 end) as period_spend_cny,
-        sum(case when is_in_spend_period then revenue_excl_tax else 0 end) as period_revenue_excl_tax_cny,
-        sum(case when is_in_spend_period then cost_excl_tax else 0 end) as period_cost_excl_tax_cny,
-        count(distinct case when is_in_spend_period then product_category end) as period_category_count,
-        count(distinct case when is_in_spend_period then order_id end) as period_order_count,
-        count(distinct case when is_in_spend_period
-            then extract(year from order_date) * 100 + extract(month from order_date) end) as period_active_month_count,
-        min(order_date) as first_order_date,
-        max(order_date) as last_order_date
-    from order_lines
-    group by customer_id
+        aggregated.customer_id,
+        aggregated.period_spend_cny,
+        aggregated.period_revenue_excl_tax_cny,
+        aggregated.period_cost_excl_tax_cny,
+        aggregated.period_category_count,
+        aggregated.period_order_count,
+        aggregated.period_active_month_count,
+        aggregated.first_order_date,
+        aggregated.last_order_date,
+        aggregated.has_capped_line_in_period or excluded_in_period.customer_id is not null as is_outlier_affected
+    from aggregated
+    left join excluded_in_period
+        on aggregated.customer_id = excluded_in_period.customer_id
 )
 
 select * from final

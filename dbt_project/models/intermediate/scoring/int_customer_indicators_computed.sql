@@ -121,9 +121,7 @@ final as (
         indicator,
         cast(raw_value as decimal(18, 6)) as raw_value,
         raw_category,
-        raw_value is null and raw_category is null as is_missing,
-        -- Set by the cleaning rules once outliers are corrected or excluded; false until then.
-        false as is_outlier_affected
+        raw_value is null and raw_category is null as is_missing
     from unpivoted
 )
 

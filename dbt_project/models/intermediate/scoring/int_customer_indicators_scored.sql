@@ -12,7 +12,7 @@
 -- `lowest_band` gives it the lowest score its method can give, flagged as imputed. A missing
 -- value is never silently scored as 0.
 with indicator_values as (
-    select * from {{ ref('int_customer_indicators_computed') }}
+    select * from {{ ref('int_indicator_values_imputed') }}
 ),
 
 indicators as (
@@ -54,6 +54,8 @@ measured as (
         indicator_values.raw_value,
         indicator_values.raw_category,
         indicator_values.is_outlier_affected,
+        indicator_values.is_imputed as is_rule_imputed,
+        indicator_values.imputation_rule as rule_imputation,
         indicators.scoring_method,
         indicators.direction,
         indicators.linear_min,
@@ -199,9 +201,14 @@ final as (
         cast(round(with_policy.score * with_policy.weight_pct * dimensions.weight_pct / 10000, 4) as decimal(9, 4))
             as composite_contribution,
         with_policy.is_missing,
-        with_policy.is_missing and with_policy.missing_policy = 'lowest_band' as is_imputed,
-        case when with_policy.is_missing and with_policy.missing_policy = 'lowest_band' then 'lowest_band' end
-            as imputation_rule,
+        -- Filled either by a cleaning rule (int_indicator_values_imputed) or by the rubric's
+        -- lowest_band policy for a value still missing.
+        with_policy.is_rule_imputed
+            or (with_policy.is_missing and with_policy.missing_policy = 'lowest_band') as is_imputed,
+        case
+            when with_policy.is_rule_imputed then with_policy.rule_imputation
+            when with_policy.is_missing and with_policy.missing_policy = 'lowest_band' then 'lowest_band'
+        end as imputation_rule,
         with_policy.is_missing and with_policy.missing_policy = 'pending' as is_pending,
         with_policy.is_outlier_affected
     from with_policy

@@ -1,0 +1,67 @@
+{#- Cleaning helpers shared by the dedup, outlier and audit models. -#}
+
+{#- A company name reduced to what identifies the firm, for matching only (never shown):
+    full-width ASCII (ＡＢＣ１２３（）) read as half-width, which is the part of NFKC that
+    occurs in Chinese company names; full-width and square brackets as ( ); whitespace and the
+    ideographic space removed; letters lower-cased; company-form variants read as one form
+    (有限责任公司 / 股份有限公司 → 有限公司, 有限公司 written out in English → co ltd). -#}
+{% macro normalize_company_name(column) -%}
+    {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）［］【】〔〕　" -%}
+    {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()()()() " -%}
+    replace(replace(replace(replace(replace(
+        {{ strip_whitespace("lower(translate(" ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "'))") }},
+        '有限责任公司', '有限公司'),
+        '股份有限公司', '有限公司'),
+        'co.,ltd.', 'coltd'), 'co.,ltd', 'coltd'), 'co.ltd', 'coltd')
+{%- endmacro %}
+
+{#- Remove every whitespace character. regexp_replace's flags differ between engines;
+    DuckDB and Postgres both take 'g' for "all matches". -#}
+{% macro strip_whitespace(expression) -%}
+    regexp_replace({{ expression }}, '\s', '', 'g')
+{%- endmacro %}
+
+{#- A phone number as digits only, without a +86 / 86 country prefix; empty when none. -#}
+{% macro normalize_phone(column) -%}
+    nullif(regexp_replace(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '^86(1[0-9]{10})$', '\1'), '')
+{%- endmacro %}
+
+{#- True when a unified social credit code (统一社会信用代码) is 18 characters of the GB 32100-2015
+    charset and its 18th character is the check character of the first 17; false otherwise,
+    null when the code is empty. Portable SQL: position() and substring() only. -#}
+{% macro credit_code_is_valid(column) -%}
+    {%- set charset = "0123456789ABCDEFGHJKLMNPQRTUWXY" -%}
+    {%- set weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28] -%}
+    case
+        when {{ column }} is null then null
+        when length({{ column }}) <> 18 then false
+        {%- for i in range(1, 19) %}
+        when {{ dbt.position("substring(" ~ column ~ ", " ~ i ~ ", 1)", "'" ~ charset ~ "'") }} = 0 then false
+        {%- endfor %}
+        else substring({{ column }}, 18, 1) = substring('{{ charset }}', cast((31 - (
+            {%- for weight in weights %}
+            ({{ dbt.position("substring(" ~ column ~ ", " ~ loop.index ~ ", 1)", "'" ~ charset ~ "'") }} - 1) * {{ weight }}{% if not loop.last %} +{% endif %}
+            {%- endfor %}
+        ) % 31) % 31 as integer) + 1, 1)
+    end
+{%- endmacro %}
+
+{#- Phone numbers and emails inside free text masked as in the published tables:
+    13812341234 → 138****1234, zhang.san@example.com → z***@example.com. -#}
+{% macro mask_contacts(expression) -%}
+    regexp_replace(
+        regexp_replace({{ expression }}, '(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})([^0-9]|$)', '\1\2****\3\4', 'g'),
+        '([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)', '\1***@\2', 'g')
+{%- endmacro %}
+
+{#- The median of an aggregate group. DuckDB has median(); other engines spell it
+    percentile_cont(0.5) within group (order by ...). -#}
+{% macro median(expression) -%}
+    {%- if target.type == 'duckdb' -%}median({{ expression }}){%- else -%}percentile_cont(0.5) within group (order by {{ expression }}){%- endif -%}
+{%- endmacro %}
+
+{#- Similarity of two strings, 0-1 (1 = equal). DuckDB's jaro_winkler_similarity; other
+    engines need their own (e.g. Snowflake JAROWINKLER_SIMILARITY / 100). -#}
+{% macro name_similarity(left, right) -%}
+    jaro_winkler_similarity({{ left }}, {{ right }})
+{%- endmacro %}

@@ -1,0 +1,167 @@
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+-- The run's books must balance; a dbt test on is_balanced stops the run before publishing when one
+-- does not. Three kinds of check:
+--   file_rows: per landed file, rows read (ledger) = rows found in the raw table + rows quarantined;
+--   customer_records: source customer records = golden customers + merged records;
+--   confirmed_spend / confirmed_spend_in_period: spend of confirmed lines = spend attributed to
+--     golden customers + spend on unknown ERP customers + spend excluded or capped away as
+--     outliers, to the cent (amounts on the configured basis).
+with files as (
+    select * from {{ ref('stg_ingest__files') }}
+),
+
+landed_rows as (
+    select * from {{ ref('stg_ingest__landed_rows') }}
+),
+
+quarantined as (
+    select * from {{ ref('stg_ingest__quarantined_rows') }}
+),
+
+matched as (
+    select * from {{ ref('int_customers_matched') }}
+),
+
+order_lines as (
+    select * from {{ ref('stg_erp__order_lines') }}
+    where order_status = 'confirmed'
+),
+
+attributed as (
+    select * from {{ ref('int_order_lines_attributed') }}
+),
+
+outliers as (
+    select * from {{ ref('int_order_lines_outliers_flagged') }}
+    where is_applied
+),
+
+settings as (
+    select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+quarantine_counts as (
+    select file_checksum, entity, count(*) as rows_quarantined
+    from quarantined
+    group by file_checksum, entity
+),
+
+file_checks as (
+    select
+        'file_rows' as check_name,
+        files.source_file as subject,
+        'rows read' as expected_label,
+        cast(files.rows_read as decimal(20, 2)) as expected_value,
+        'rows loaded + rows quarantined' as actual_label,
+        cast(coalesce(landed_rows.rows_landed, 0) + coalesce(quarantine_counts.rows_quarantined, 0) as decimal(20, 2)) as actual_value,
+        files.entity || ', sha256 ' || files.file_checksum
+            || ', loaded ' || cast(coalesce(landed_rows.rows_landed, 0) as {{ dbt.type_string() }})
+            || ', quarantined ' || cast(coalesce(quarantine_counts.rows_quarantined, 0) as {{ dbt.type_string() }}) as detail
+    from files
+    left join landed_rows
+        on files.file_checksum = landed_rows.file_checksum
+        and files.entity = landed_rows.entity
+    left join quarantine_counts
+        on files.file_checksum = quarantine_counts.file_checksum
+        and files.entity = quarantine_counts.entity
+),
+
+customer_checks as (
+    select
+        'customer_records' as check_name,
+        'crm and erp customer records' as subject,
+        'source records' as expected_label,
+        cast(count(*) as decimal(20, 2)) as expected_value,
+        'golden customers + merged records' as actual_label,
+        cast(count(distinct customer_id) + sum(case when is_merged then 1 else 0 end) as decimal(20, 2)) as actual_value,
+        'merged by credit_code ' || cast(sum(case when is_merged and match_rule = 'credit_code' then 1 else 0 end) as {{ dbt.type_string() }})
+            || ', by name ' || cast(sum(case when is_merged and match_rule = 'name' then 1 else 0 end) as {{ dbt.type_string() }})
+            || ', by phone ' || cast(sum(case when is_merged and match_rule = 'phone' then 1 else 0 end) as {{ dbt.type_string() }}) as detail
+    from matched
+),
+
+line_spend as (
+    select
+        order_lines.order_id,
+        order_lines.line_no,
+        order_lines.order_date between settings.period_start and settings.period_end as is_in_spend_period,
+        case
+            when settings.amount_basis = 'incl_tax' then order_lines.amount_incl_tax
+            else cast(round(order_lines.amount_incl_tax / (1 + order_lines.tax_rate), 2) as decimal(18, 2))
+        end as spend_amount
+    from order_lines
+    cross join settings
+),
+
+outlier_spend as (
+    select
+        outliers.order_id,
+        outliers.line_no,
+        case
+            when settings.amount_basis = 'incl_tax' then coalesce(outliers.corrected_value, 0)
+            else coalesce(cast(round(outliers.corrected_value / (1 + outliers.tax_rate), 2) as decimal(18, 2)), 0)
+        end as corrected_spend
+    from outliers
+    cross join settings
+),
+
+spend_by_line as (
+    select
+        line_spend.is_in_spend_period,
+        line_spend.spend_amount,
+        case when outlier_spend.order_id is not null then line_spend.spend_amount - outlier_spend.corrected_spend else 0 end as outlier_spend_removed
+    from line_spend
+    left join outlier_spend
+        on line_spend.order_id = outlier_spend.order_id
+        and line_spend.line_no = outlier_spend.line_no
+),
+
+{% for scope in ['all', 'period'] %}
+spend_{{ scope }} as (
+    select
+        '{{ "confirmed_spend" if scope == "all" else "confirmed_spend_in_period" }}' as check_name,
+        '{{ "confirmed order lines, every date" if scope == "all" else "confirmed order lines in the spend period" }}' as subject,
+        'confirmed-order spend' as expected_label,
+        (select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from spend_by_line
+            {% if scope == 'period' %}where is_in_spend_period{% endif %}) as expected_value,
+        'attributed + unknown customer + outliers removed' as actual_label,
+        (select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from attributed
+            {% if scope == 'period' %}where is_in_spend_period{% endif %})
+            + (select cast(coalesce(sum(outlier_spend_removed), 0) as decimal(20, 2)) from spend_by_line
+            {% if scope == 'period' %}where is_in_spend_period{% endif %}) as actual_value,
+        'attributed to customers ' || cast((select coalesce(sum(spend_amount), 0) from attributed where customer_id is not null
+            {% if scope == 'period' %}and is_in_spend_period{% endif %}) as {{ dbt.type_string() }})
+            || ', unknown customer ' || cast((select coalesce(sum(spend_amount), 0) from attributed where customer_id is null
+            {% if scope == 'period' %}and is_in_spend_period{% endif %}) as {{ dbt.type_string() }})
+            || ', removed as outliers ' || cast((select coalesce(sum(outlier_spend_removed), 0) from spend_by_line
+            {% if scope == 'period' %}where is_in_spend_period{% endif %}) as {{ dbt.type_string() }}) as detail
+),
+{% endfor %}
+
+checks as (
+    select * from file_checks
+    union all
+    select * from customer_checks
+    union all
+    select * from spend_all
+    union all
+    select * from spend_period
+),
+
+final as (
+    select
+        settings.as_of_date,
+        checks.check_name,
+        checks.subject,
+        checks.expected_label,
+        checks.expected_value,
+        checks.actual_label,
+        checks.actual_value,
+        checks.actual_value - checks.expected_value as difference,
+        checks.actual_value = checks.expected_value as is_balanced,
+        checks.detail
+    from checks
+    cross join settings
+)
+
+select * from final

@@ -1,0 +1,307 @@
+"""The auditor report of a run: one self-contained HTML file, written after a good publication.
+
+It reads only the published serving file, so it shows exactly what BI users see, with phones
+and emails already masked. No scripts, no fonts or styles from the internet: inline CSS and
+charts drawn as inline SVG, so the file opens offline and can be archived as it is. Every run
+writes ``reports/<as-of>_<run id>.html`` (kept) and copies it to ``reports/latest.html``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tiering.quality import mask_value
+
+SAMPLE_ROWS = 10
+
+
+@dataclass(frozen=True)
+class Report:
+    path: Path
+    latest_path: Path
+
+
+def _e(value) -> str:
+    """A value as escaped HTML text; missing values as an en dash."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return html.escape(str(value))
+
+
+def _table(headers: list[str], rows: list[tuple], numeric: set[int] | None = None, css_class: str = "") -> str:
+    numeric = numeric or set()
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="{"num" if i in numeric else ""}">{_e(v)}</td>' for i, v in enumerate(row))
+        + "</tr>"
+        for row in rows
+    )
+    if not rows:
+        body = f'<tr><td colspan="{len(headers)}" class="empty">none</td></tr>'
+    return f'<table class="{css_class}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _bar_chart(title: str, items: list[tuple[str, float]], unit: str = "") -> str:
+    """A horizontal bar chart as inline SVG: one labelled bar per item."""
+    width, bar_height, label_width, gap = 640, 22, 150, 6
+    top = 28
+    height = top + len(items) * (bar_height + gap) + 10
+    largest = max((value for _, value in items), default=0) or 1
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+        f'aria-label="{_e(title)}">',
+        f'<text x="0" y="16" class="chart-title">{_e(title)}</text>',
+    ]
+    for index, (label, value) in enumerate(items):
+        y = top + index * (bar_height + gap)
+        length = (width - label_width - 90) * value / largest
+        parts.append(f'<text x="0" y="{y + 16}" class="chart-label">{_e(label)}</text>')
+        parts.append(f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height}" class="bar"/>')
+        parts.append(
+            f'<text x="{label_width + length + 6:.1f}" y="{y + 16}" class="chart-value">{value:,.1f}{_e(unit)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _query(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | None = None) -> list[tuple]:
+    return connection.execute(sql, parameters or []).fetchall()
+
+
+def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
+    """The report of one run as an HTML string, from the published serving file."""
+    with duckdb.connect(str(serving_path), read_only=True) as connection:
+        published = _query(
+            connection, "select table_name, row_count, published_at from _publication order by table_name"
+        )
+        rubric = _query(connection, "select distinct rubric_version from tier_summary where as_of_date = ?", [as_of])
+        inputs = _query(
+            connection,
+            """select subject, detail, cast(expected_value as bigint), cast(actual_value as bigint), is_balanced
+               from reconciliation
+               where as_of_date = ? and check_name = 'file_rows' order by subject""",
+            [as_of],
+        )
+        expectations = _query(
+            connection,
+            """select suite, expectation, "column", severity, success, element_count, unexpected_count,
+                      round(unexpected_percent, 3), unexpected_sample
+               from dq_results where run_id = ? order by suite, success, expectation, "column" """,
+            [run_id],
+        )
+        dedup_counts = _query(
+            connection,
+            """select count(*), count(distinct customer_id), count(*) filter (where is_merged)
+               from customer_crosswalk where as_of_date = ?""",
+            [as_of],
+        )[0]
+        dedup_rules = _query(
+            connection,
+            """select match_rule, count(*), count(*) filter (where is_merged)
+               from customer_crosswalk where as_of_date = ? group by match_rule order by match_rule""",
+            [as_of],
+        )
+        dedup_sample = _query(
+            connection,
+            f"""select merged.source_system, merged.source_customer_id, merged.customer_name, merged.match_rule,
+                       merged.customer_id, survivor.customer_name
+                from customer_crosswalk as merged
+                join customer_crosswalk as survivor
+                  on survivor.as_of_date = merged.as_of_date and survivor.customer_id = merged.customer_id
+                 and survivor.is_survivor
+                where merged.as_of_date = ? and merged.is_merged and merged.source_system = 'crm'
+                order by merged.match_rule desc, merged.customer_id limit {SAMPLE_ROWS}""",
+            [as_of],
+        )
+        missing = _query(
+            connection,
+            """select indicator,
+                      count(*) filter (where is_imputed), string_agg(distinct imputation_rule, ', '),
+                      count(*) filter (where is_pending), count(*) filter (where is_outlier_affected)
+               from customer_indicator_scores where as_of_date = ? group by indicator order by indicator""",
+            [as_of],
+        )
+        pending = _query(
+            connection,
+            f"""select customer_id, customer_name, pending_indicators from customer_tiers
+                where as_of_date = ? and is_pending order by customer_id limit {SAMPLE_ROWS}""",
+            [as_of],
+        )
+        outlier_counts = _query(
+            connection,
+            """select rule, reason_code, action, count(*), count(*) filter (where is_applied),
+                      sum(original_value) - sum(coalesce(corrected_value, 0)) filter (where is_applied)
+               from outlier_flags where as_of_date = ? group by rule, reason_code, action order by reason_code""",
+            [as_of],
+        )
+        outlier_sample = _query(
+            connection,
+            f"""select order_id, line_no, customer_id, order_date, rule, action, original_value, corrected_value, detail
+                from outlier_flags where as_of_date = ? order by reason_code, order_id limit {SAMPLE_ROWS}""",
+            [as_of],
+        )
+        quarantine = _query(
+            connection,
+            f"""select entity, source_file, source_row, reason, raw_record_masked from quarantined_rows
+                order by loaded_at desc, entity, source_row limit {SAMPLE_ROWS * 2}""",
+        )
+        quarantine_total = _query(connection, "select count(*) from quarantined_rows")[0][0]
+        reconciliation = _query(
+            connection,
+            """select check_name, subject, expected_label, expected_value, actual_label, actual_value, difference,
+                      is_balanced
+               from reconciliation where as_of_date = ? order by check_name, subject""",
+            [as_of],
+        )
+        tiers = _query(
+            connection,
+            """select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct
+               from tier_summary where as_of_date = ? order by sort_order""",
+            [as_of],
+        )
+        scores = _query(
+            connection,
+            """select least(cast(floor(composite_score / 10) as integer), 9) as bucket, count(*)
+               from customer_tiers where as_of_date = ? and composite_score is not null
+               group by bucket order by bucket""",
+            [as_of],
+        )
+
+    failed = [row for row in expectations if not row[4]]
+    balanced = all(row[7] for row in reconciliation)
+    score_buckets = dict(scores)
+    score_chart = _bar_chart(
+        "Composite score distribution (customers per band of 10 points)",
+        [(f"{10 * b}–{10 * b + 10 if b < 9 else 100}", float(score_buckets.get(b, 0))) for b in range(10)],
+    )
+    share_chart = _bar_chart(
+        "Tier shares (% of tiered customers)",
+        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, _, _ in tiers if tier != "pending"],
+        unit=" %",
+    )
+    source_records, golden, merged = dedup_counts
+    sections = [
+        f"<h1>Data-quality and cleaning report</h1>"
+        f'<p class="meta">As-of date <b id="as-of">{_e(as_of)}</b> · run <code>{_e(run_id)}</code> · '
+        f'rubric version <code id="rubric-version">{_e(", ".join(r[0] for r in rubric) or "–")}</code></p>',
+        '<div class="cards">'
+        f'<div class="card"><span>Expectations failed</span><b id="expectations-failed">{len(failed)}</b>'
+        f"<small>of {len(expectations)}</small></div>"
+        f'<div class="card"><span>Golden customers</span><b id="golden-customers">{golden:,}</b>'
+        f"<small>from {source_records:,} records</small></div>"
+        f'<div class="card"><span>Merged records</span><b id="merged-records">{merged:,}</b></div>'
+        f'<div class="card"><span>Outlier lines</span>'
+        f'<b id="outlier-lines">{sum(r[3] for r in outlier_counts):,}</b></div>'
+        f'<div class="card"><span>Quarantined rows</span><b id="quarantined-rows">{quarantine_total:,}</b></div>'
+        f'<div class="card {"ok" if balanced else "bad"}"><span>Reconciliation</span>'
+        f'<b id="reconciliation-status">{"balanced" if balanced else "NOT balanced"}</b></div>'
+        "</div>",
+        "<h2>1. Inputs</h2>"
+        + _table(["file", "entity and SHA-256", "rows read", "loaded + quarantined", "balanced"], inputs, {2, 3}),
+        "<h2>2. Expectations (Great Expectations)</h2>"
+        "<p>Severity <b>error</b> blocks the run; <b>warn</b> is a data defect that the cleaning rules handle. "
+        "Failing samples are masked.</p>"
+        + _table(
+            ["suite", "expectation", "column", "severity", "passed", "rows", "failed rows", "failed %", "sample"],
+            expectations, {5, 6, 7}, "expectations",
+        ),
+        "<h2>3. Duplicates (去重)</h2>"
+        f"<p>{source_records:,} source records → {golden:,} golden customers; {merged:,} records merged.</p>"
+        + _table(["match rule", "records", "merged"], dedup_rules, {1, 2})
+        + "<h3>Sample of merged CRM records</h3>"
+        + _table(["system", "record", "name as entered", "rule", "golden customer", "golden name"], dedup_sample),
+        "<h2>4. Missing values (缺失值)</h2>"
+        + _table(["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"],
+                 missing, {1, 3, 4})
+        + "<h3>Sample of pending customers</h3>"
+        + _table(["customer", "name", "missing indicators"], pending),
+        "<h2>5. Outliers (异常值)</h2>"
+        + _table(["rule", "reason code", "action", "lines flagged", "action applied", "amount removed (CNY)"],
+                 outlier_counts, {3, 4, 5})
+        + "<h3>Sample</h3>"
+        + _table(["order", "line", "customer", "date", "rule", "action", "original", "corrected", "detail"],
+                 outlier_sample, {6, 7}),
+        f"<h2>6. Quarantined rows</h2><p>{quarantine_total:,} rows did not parse; contact data masked.</p>"
+        + _table(["entity", "file", "row", "reason", "record (masked)"], [
+            (*row[:4], mask_value(row[4]) if row[4] else row[4]) for row in quarantine
+        ]),
+        "<h2>7. Reconciliation</h2>"
+        + _table(["check", "subject", "expected", "value", "parts", "value", "difference", "balanced"],
+                 reconciliation, {3, 5, 6}),
+        "<h2>8. Tiers</h2>"
+        + _table(["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %"], tiers, {2, 3, 4, 5})
+        + f'<div class="charts">{score_chart}{share_chart}</div>',
+        "<h2>9. Published tables</h2>" + _table(["table", "rows", "published at"], published, {1}),
+    ]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Cleaning report {html.escape(as_of)}</title>
+<style>
+body {{ font-family: system-ui, "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 2rem; color: #1d2430; }}
+h1 {{ font-size: 1.6rem; }} h2 {{ margin-top: 2rem; border-bottom: 1px solid #ccd; padding-bottom: .2rem; }}
+table {{ border-collapse: collapse; margin: .5rem 0; font-size: .85rem; }}
+th, td {{ border: 1px solid #d5d9e0; padding: .25rem .5rem; text-align: left; vertical-align: top; }}
+th {{ background: #eef1f6; }} td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
+td.empty {{ color: #888; font-style: italic; }}
+.cards {{ display: flex; flex-wrap: wrap; gap: .8rem; }}
+.card {{ border: 1px solid #ccd; border-radius: 6px; padding: .6rem 1rem; min-width: 9rem; }}
+.card span {{ display: block; font-size: .8rem; color: #556; }} .card b {{ font-size: 1.4rem; }}
+.card small {{ display: block; color: #778; }} .card.ok b {{ color: #17753a; }} .card.bad b {{ color: #b3261e; }}
+.meta {{ color: #445; }} .charts svg {{ display: block; margin: 1rem 0; }}
+.chart-title {{ font-weight: 600; font-size: 14px; }} .chart-label, .chart-value {{ font-size: 12px; }}
+.bar {{ fill: #3b6fb6; }}
+</style></head>
+<body>
+{"".join(sections)}
+</body></html>
+"""
+
+
+def write_report(serving_path: Path, reports_dir: Path, *, run_id: str, as_of: str) -> Report:
+    """Write this run's report (kept) and replace latest.html with a copy, each atomically."""
+    reports_dir.mkdir(parents=True, exist_ok=True)
+    text = render_report(serving_path, run_id=run_id, as_of=as_of)
+    path = reports_dir / f"{as_of}_{run_id}.html"
+    latest = reports_dir / "latest.html"
+    for target in (path, latest):
+        staged = target.with_name(f".{target.name}.tmp")
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, target)
+    return Report(path, latest)
+
+
+
+def cleaning_counts(serving_path: Path, *, as_of: str) -> dict[str, int]:
+    """The run's cleaning counts for the job's metadata: records, golden customers, merges by rule."""
+    with duckdb.connect(str(serving_path), read_only=True) as connection:
+        source_records, golden, merged = _query(
+            connection,
+            "select count(*), count(distinct customer_id), count(*) filter (where is_merged) "
+            "from customer_crosswalk where as_of_date = ?",
+            [as_of],
+        )[0]
+        by_rule = _query(
+            connection,
+            "select match_rule, count(*) from customer_crosswalk where as_of_date = ? and is_merged group by 1",
+            [as_of],
+        )
+        outliers = _query(
+            connection, "select count(*) from outlier_flags where as_of_date = ? and is_applied", [as_of]
+        )[0][0]
+    return {
+        "source_customer_records": source_records,
+        "golden_customers": golden,
+        "merged_records": merged,
+        **{f"merged_by_{rule}": count for rule, count in sorted(by_rule)},
+        "outlier_lines_excluded_or_capped": outliers,
+    }
