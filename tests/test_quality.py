@@ -112,6 +112,33 @@ def test_planted_defects_in_order_lines_are_counted_exactly(connection):
     assert result.success and result.blocking_failures == []
 
 
+def test_a_large_table_validated_in_slices_counts_the_same_as_whole(connection, monkeypatch):
+    """Slices are cut by a hash of the key, so duplicates share a slice and counts add up."""
+    rows = [
+        (f"SO{i // 2:05d}", i % 2 + 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
+        for i in range(1000)
+    ]
+    for i in range(7):
+        rows[i] = (None, *rows[i][1:])
+    for i, source in zip((900, 902, 904), (100, 200, 300), strict=True):
+        rows[i] = (rows[source][0], rows[source][1], *rows[i][2:])
+    for i in range(500, 505):
+        rows[i] = (*rows[i][:4], "shipped", *rows[i][5:])
+    create_table(connection, "erp_orders", rows)
+    create_table(connection, "erp_customers", CLEAN_ROWS["erp_customers"])
+    create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
+
+    whole = quality.validate_table(connection, "erp_orders", "erp_orders")
+    monkeypatch.setattr(quality, "CHUNK_ROWS", 150)  # 7 slices
+    sliced = quality.validate_table(connection, "erp_orders", "erp_orders")
+
+    counts = lambda result: [(o.expectation, o.column, o.element_count, o.unexpected_count, o.success)  # noqa: E731
+                             for o in result.outcomes]
+    assert counts(sliced) == counts(whole)
+    assert outcome(sliced, "expect_compound_columns_to_be_unique", "order_id, line_no").unexpected_count == 6
+    assert outcome(sliced, "expect_column_values_to_not_be_null", "order_id").unexpected_count == 7
+
+
 @pytest.mark.parametrize("entity", sorted(ENTITIES))
 def test_a_clean_table_passes_every_expectation(connection, entity):
     create_table(connection, entity, CLEAN_ROWS[entity])

@@ -58,6 +58,8 @@ SEVERITIES = ("error", "warn")
 # set it to match meta.severity, so that anything GX renders agrees with us.
 GX_SEVERITY = {"error": "critical", "warn": "warning"}
 SAMPLE_SIZE = 5
+# Rows validated at once; a larger table is validated in slices of about this size.
+CHUNK_ROWS = 1_000_000
 # GX's default is 20. We ask for more so that 5 distinct values are usually among them.
 _PARTIAL_UNEXPECTED_COUNT = 50
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
@@ -266,14 +268,69 @@ def validate_table(
         if name in suite_columns(suite):
             selects.append(f"({sql}) AS {_quote(name)}")
     source = ".".join(_quote(part) for part in table.split("."))
-    if selects:
-        frame = connection.execute(f"SELECT {', '.join(selects)} FROM {source}").df()
-    else:  # no column of the suite exists; the row count still goes into element_count
+    if not selects:  # no column of the suite exists; the row count still goes into element_count
         import pandas
 
         (rows,) = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
-        frame = pandas.DataFrame(index=range(rows))
-    return validate_dataframe(entity, suite, frame)
+        return validate_dataframe(entity, suite, pandas.DataFrame(index=range(rows)))
+    chunks = _chunk_count(connection, source, entity, suite, present)
+    if chunks == 1:
+        return validate_dataframe(entity, suite, connection.execute(f"SELECT {', '.join(selects)} FROM {source}").df())
+    key = ", ".join(_quote(column) for column in ENTITIES[entity].key)
+    outcomes = [
+        validate_dataframe(
+            entity,
+            suite,
+            connection.execute(
+                f"SELECT {', '.join(selects)} FROM {source} WHERE hash({key}) % {chunks} = {chunk}"
+            ).df(),
+        )
+        for chunk in range(chunks)
+    ]
+    return _combine(entity, suite, outcomes)
+
+
+def _chunk_count(connection: duckdb.DuckDBPyConnection, source: str, entity: str, suite: dict,
+                 present: set[str]) -> int:
+    """How many slices to validate a large table in, so memory stays bounded (CHUNK_ROWS each).
+
+    Rows are sliced by a hash of the entity's key, so rows that share a key land in the same
+    slice: per-row counts add up across slices, and so do the uniqueness counts, as long as
+    every uniqueness expectation is on the key. A suite with any other uniqueness expectation,
+    or a table without its key columns, is validated whole.
+    """
+    key = list(ENTITIES[entity].key)
+    if not set(key) <= present:
+        return 1
+    for spec in suite["expectations"]:
+        if "unique" in spec["type"] and sorted(expectation_columns(spec)) != sorted(key):
+            return 1
+    (rows,) = connection.execute(f"SELECT count(*) FROM {source}").fetchone()
+    return max(1, -(-rows // CHUNK_ROWS))
+
+
+def _combine(suite_name: str, suite: dict, parts: list[SuiteOutcome]) -> SuiteOutcome:
+    """One outcome from the outcomes of the slices of a table: counts add up, samples pool."""
+    combined = []
+    for index, spec in enumerate(suite["expectations"]):
+        slices = [part.outcomes[index] for part in parts]
+        element_count = sum(item.element_count for item in slices)
+        unexpected_count = sum(item.unexpected_count for item in slices)
+        mostly = spec["kwargs"].get("mostly")
+        if mostly is not None and all(item.message is None for item in slices):
+            success = element_count == 0 or unexpected_count <= (1 - mostly) * element_count
+        else:
+            success = all(item.success for item in slices)
+        samples = list(dict.fromkeys(value for item in slices for value in item.sample_values))[:SAMPLE_SIZE]
+        failing = [item for item in slices if not item.success]
+        combined.append(
+            _outcome(
+                suite_name, spec, failing[0].severity if failing else slices[0].severity,
+                success=success, element_count=element_count, unexpected_count=unexpected_count,
+                sample_values=samples, message=next((item.message for item in slices if item.message), None),
+            )
+        )
+    return SuiteOutcome(suite=suite_name, outcomes=combined)
 
 
 def _derived_columns(connection: duckdb.DuckDBPyConnection, table: str, entity: str, present: set[str],
