@@ -380,13 +380,17 @@ def _build_crm(con) -> None:
             case when u(f.i, 'missing_first_deal_date') >= {r["missing_first_deal_date"]}
                  then as_of() - f.first_deal_days end as first_deal_date,
             case when u(f.i, 'missing_industry_rank') >= {r["missing_industry_rank"]}
-                 then 1 + floor(u(f.i, 'industry_rank') * 500)::int end as industry_rank,
+                 -- bigger firms tend to rank higher in their industry, match demand better and
+                 -- matter more strategically: blend the firm's size draw with its own draw
+                 then 1 + floor(500 * pow(1 - (0.65 * u(f.i, 'size') + 0.35 * u(f.i, 'industry_rank')), 1.5))::int
+            end as industry_rank,
             case when u(f.i, 'missing_demand_match') >= {r["missing_demand_match"]}
-                 then round(100 * pow(u(f.i, 'demand_match'), 0.7), 2)::decimal(5,2) end as demand_match_pct,
+                 then round(100 * pow(0.5 * u(f.i, 'size') + 0.5 * u(f.i, 'demand_match'), 0.7), 2)::decimal(5,2)
+            end as demand_match_pct,
             case when u(f.i, 'missing_strategic_level') >= {r["missing_strategic_level"]} then
-                case when u(f.i, 'strategic') < 0.08 then 'national_key'
-                     when u(f.i, 'strategic') < 0.25 then 'regional_leader'
-                     when u(f.i, 'strategic') < 0.75 then 'ordinary'
+                case when 0.6 * u(f.i, 'size') + 0.4 * u(f.i, 'strategic') >= 0.88 then 'national_key'
+                     when 0.6 * u(f.i, 'size') + 0.4 * u(f.i, 'strategic') >= 0.72 then 'regional_leader'
+                     when 0.6 * u(f.i, 'size') + 0.4 * u(f.i, 'strategic') >= 0.35 then 'ordinary'
                      else 'non_core' end
             end as strategic_level,
             (as_of() - b.updated_days)::timestamp + to_seconds(b.updated_secs) as updated_at
