@@ -321,7 +321,9 @@ def _build_firms(con, n: int, n_erp_only: int, rng: random.Random) -> None:
             u(i, 'churn') < 0.07 as churned,
             90 + floor(u(i, 'churn_gap') * 400)::int as churn_gap,
             case when u(i, 'terms') < 0.5 then 30 when u(i, 'terms') < 0.85 then 60 else 90 end as pay_term,
-            case when u(i, 'payer') < 0.7 then 0.05 when u(i, 'payer') < 0.92 then 0.25 else 0.6 end as late_share
+            -- bigger firms pay more reliably: the share of invoices paid late falls with size
+            case when u(i, 'payer') < 0.6 + 0.35 * u(i, 'size') then 0.03
+                 when u(i, 'payer') < 0.9 + 0.08 * u(i, 'size') then 0.25 else 0.6 end as late_share
         from parts
         order by i
     """)
@@ -382,15 +384,15 @@ def _build_crm(con) -> None:
             case when u(f.i, 'missing_industry_rank') >= {r["missing_industry_rank"]}
                  -- bigger firms tend to rank higher in their industry, match demand better and
                  -- matter more strategically: blend the firm's size draw with its own draw
-                 then 1 + floor(500 * pow(1 - (0.65 * u(f.i, 'size') + 0.35 * u(f.i, 'industry_rank')), 1.5))::int
+                 then 1 + floor(500 * pow(1 - (0.65 * u(f.i, 'size') + 0.35 * u(f.i, 'industry_rank')), 2.5))::int
             end as industry_rank,
             case when u(f.i, 'missing_demand_match') >= {r["missing_demand_match"]}
                  then round(100 * pow(0.5 * u(f.i, 'size') + 0.5 * u(f.i, 'demand_match'), 0.7), 2)::decimal(5,2)
             end as demand_match_pct,
             case when u(f.i, 'missing_strategic_level') >= {r["missing_strategic_level"]} then
-                case when 0.6 * u(f.i, 'size') + 0.4 * u(f.i, 'strategic') >= 0.88 then 'national_key'
-                     when 0.6 * u(f.i, 'size') + 0.4 * u(f.i, 'strategic') >= 0.72 then 'regional_leader'
-                     when 0.6 * u(f.i, 'size') + 0.4 * u(f.i, 'strategic') >= 0.35 then 'ordinary'
+                case when 0.75 * u(f.i, 'size') + 0.25 * u(f.i, 'strategic') >= 0.88 then 'national_key'
+                     when 0.75 * u(f.i, 'size') + 0.25 * u(f.i, 'strategic') >= 0.72 then 'regional_leader'
+                     when 0.75 * u(f.i, 'size') + 0.25 * u(f.i, 'strategic') >= 0.35 then 'ordinary'
                      else 'non_core' end
             end as strategic_level,
             (as_of() - b.updated_days)::timestamp + to_seconds(b.updated_secs) as updated_at
