@@ -47,8 +47,14 @@ CRM = [
     ("C007", "深圳华星贸易有限公司", "", "13500000007", "sun.li@huaxing3.example", "2026-02-01 09:00:00"),
     ("C008", "杭州云帆网络有限公司", "", "13700000007", "zhou.min@yunfan.example", "2026-02-01 09:00:00"),
     ("C009", "杭州云帆网络科技有限公司", YUNFAN, "13700000007", "wu.gang@yunfan.example", "2026-02-01 09:00:00"),
-    ("C010", "广州新锐股份有限公司", XINRUI_WRONG_CHECK_CHAR, "13600000010", "he.jun@xinrui.example",
-     "2026-02-01 09:00:00"),
+    (
+        "C010",
+        "广州新锐股份有限公司",
+        XINRUI_WRONG_CHECK_CHAR,
+        "13600000010",
+        "he.jun@xinrui.example",
+        "2026-02-01 09:00:00",
+    ),
 ]
 # a row whose first_deal_date does not parse: quarantined, with contact data in its raw record
 QUARANTINED_CRM = ("C011", "成都天府物流有限公司", "", "13600000011", "li.si@tianfu.example", "2026-02-01 09:00:00")
@@ -99,18 +105,38 @@ def write_crafted_extracts(landing: Path) -> None:
     cid, name, code, phone, email, updated = QUARANTINED_CRM
     crm_rows.append((cid, name, code, "交通物流", "四川省", phone, email, "李四", "2019-13-01", "", "", "", updated))
     _write(landing / f"crm_customers{day}", ENTITIES["crm_customers"].column_names, crm_rows)
-    _write(landing / f"erp_customers{day}", ENTITIES["erp_customers"].column_names,
-           [(eid, name, code, "2019-05-02 08:00:00") for eid, name, code in ERP])
-    _write(landing / f"erp_products{day}", ENTITIES["erp_products"].column_names,
-           [("P1", "轴承", "机械配件", "true"), ("P2", "断路器", "电气设备", "true"),
-            ("P3", "软件实施", "技术服务", "true")])
-    _write(landing / f"erp_orders{day}", ENTITIES["erp_orders"].column_names,
-           [(oid, line, eid, day_, status, pid, "1", amount, "0.13", cost, "CNY")
-            for oid, line, eid, day_, status, pid, amount, cost in ORDERS])
-    _write(landing / f"erp_receivables{day}", ENTITIES["erp_receivables"].column_names,
-           [("INV01", "E001", "2025-09-12", "2025-10-12", "1130.01", "2025-10-01")])
-    _write(landing / f"crm_complaints{day}", ENTITIES["crm_complaints"].column_names,
-           [("T01", "C002", "2026-03-02 10:00:00", "low", "closed")])
+    _write(
+        landing / f"erp_customers{day}",
+        ENTITIES["erp_customers"].column_names,
+        [(eid, name, code, "2019-05-02 08:00:00") for eid, name, code in ERP],
+    )
+    _write(
+        landing / f"erp_products{day}",
+        ENTITIES["erp_products"].column_names,
+        [
+            ("P1", "轴承", "机械配件", "true"),
+            ("P2", "断路器", "电气设备", "true"),
+            ("P3", "软件实施", "技术服务", "true"),
+        ],
+    )
+    _write(
+        landing / f"erp_orders{day}",
+        ENTITIES["erp_orders"].column_names,
+        [
+            (oid, line, eid, day_, status, pid, "1", amount, "0.13", cost, "CNY")
+            for oid, line, eid, day_, status, pid, amount, cost in ORDERS
+        ],
+    )
+    _write(
+        landing / f"erp_receivables{day}",
+        ENTITIES["erp_receivables"].column_names,
+        [("INV01", "E001", "2025-09-12", "2025-10-12", "1130.01", "2025-10-01")],
+    )
+    _write(
+        landing / f"crm_complaints{day}",
+        ENTITIES["crm_complaints"].column_names,
+        [("T01", "C002", "2026-03-02 10:00:00", "low", "closed")],
+    )
 
 
 def spend(amount: str) -> Decimal:
@@ -150,7 +176,10 @@ def test_spelling_variants_of_one_firm_merge_into_one_golden_customer(crafted):
     # spaces, 有限责任公司, and the ERP record; the survivor is the CRM record with the valid code
     assert golden_of(crafted, "C001", "C002", "C003", "E001") == {"C001"}
     assert [rule_of(crafted, record) for record in ("C001", "C002", "C003", "E001")] == [
-        "credit_code", "name", "name", "credit_code"
+        "credit_code",
+        "name",
+        "name",
+        "credit_code",
     ]
     # full-width letters and brackets in the CRM, half-width in the ERP
     assert golden_of(crafted, "C004", "E002") == {"C004"}
@@ -182,8 +211,9 @@ def test_the_golden_customer_takes_the_valid_credit_code_and_the_newest_attribut
 
 
 def test_customer_counts_reconcile_records_with_golden_customers_and_merges(crafted):
-    assert crafted.query("select count(*), count(distinct customer_id), count(*) filter (where is_merged) "
-                         "from customer_crosswalk") == [(16, 7, 9)]
+    assert crafted.query(
+        "select count(*), count(distinct customer_id), count(*) filter (where is_merged) from customer_crosswalk"
+    ) == [(16, 7, 9)]
     [(expected, actual, balanced)] = crafted.query(
         "select expected_value, actual_value, is_balanced from reconciliation where check_name = 'customer_records'"
     )
@@ -203,30 +233,39 @@ def test_an_extra_zero_amount_is_flagged_and_excluded_from_spend(crafted):
         ("SO06", "non_positive_amount", "OUT01", "exclude", True, Decimal("0.00"), None),
         ("SO07", "order_date_in_future", "OUT03", "exclude", True, Decimal("2260.00"), None),
     ]
-    kept = [spend(amount) for oid, _, eid, day, status, _, amount, _ in ORDERS
-            if eid == "E001" and status == "confirmed" and PERIOD_START <= day <= AS_OF and oid not in {"SO05", "SO06"}]
+    kept = [
+        spend(amount)
+        for oid, _, eid, day, status, _, amount, _ in ORDERS
+        if eid == "E001" and status == "confirmed" and PERIOD_START <= day <= AS_OF and oid not in {"SO05", "SO06"}
+    ]
     assert crafted.query("select period_spend_cny from customer_tiers where customer_id = 'C001'") == [(sum(kept),)]
     affected = crafted.query(
         "select indicator from customer_indicator_scores where customer_id = 'C001' and is_outlier_affected order by 1"
     )
     assert affected == [("annual_spend",), ("cross_purchase_rate",), ("profit_margin",)]
-    assert crafted.query("select count(*) from customer_indicator_scores where customer_id <> 'C001' "
-                         "and is_outlier_affected") == [(0,)]
+    assert crafted.query(
+        "select count(*) from customer_indicator_scores where customer_id <> 'C001' and is_outlier_affected"
+    ) == [(0,)]
 
 
 def test_confirmed_spend_reconciles_to_the_cent(crafted):
-    rows = {name: (expected, actual, balanced) for name, expected, actual, balanced in crafted.query(
-        "select check_name, expected_value, actual_value, is_balanced from reconciliation "
-        "where check_name like 'confirmed_spend%'"
-    )}
-    confirmed = [(oid, line, day, spend(amount)) for oid, line, _, day, status, _, amount, _ in ORDERS
-                 if status == "confirmed"]
+    rows = {
+        name: (expected, actual, balanced)
+        for name, expected, actual, balanced in crafted.query(
+            "select check_name, expected_value, actual_value, is_balanced from reconciliation "
+            "where check_name like 'confirmed_spend%'"
+        )
+    }
+    confirmed = [
+        (oid, line, day, spend(amount)) for oid, line, _, day, status, _, amount, _ in ORDERS if status == "confirmed"
+    ]
     everything = sum(value for *_, value in confirmed)
     in_period = sum(value for _, _, day, value in confirmed if PERIOD_START <= day <= AS_OF)
     assert rows["confirmed_spend"] == (everything, everything, True)
     assert rows["confirmed_spend_in_period"] == (in_period, in_period, True)
-    kept_in_period = sum(value for oid, line, day, value in confirmed
-                         if PERIOD_START <= day <= AS_OF and (oid, line) not in EXCLUDED)
+    kept_in_period = sum(
+        value for oid, line, day, value in confirmed if PERIOD_START <= day <= AS_OF and (oid, line) not in EXCLUDED
+    )
     published = crafted.query("select sum(total_spend_10k) * 10000 from tier_summary")[0][0]
     assert published == kept_in_period
     assert crafted.query("select bool_and(is_balanced) from reconciliation") == [(True,)]
@@ -273,10 +312,13 @@ def test_no_raw_phone_or_email_appears_in_anything_published(crafted):
     with duckdb.connect() as connection:
         connection.execute(f"attach '{serving / 'tiering.duckdb'}' as published (read_only)")
         for table in [*PUBLISHED_TABLES, "_publication"]:
-            columns = [row[0] for row in connection.execute(
-                "select column_name from duckdb_columns() where database_name = 'published' and table_name = ?",
-                [table],
-            ).fetchall()]
+            columns = [
+                row[0]
+                for row in connection.execute(
+                    "select column_name from duckdb_columns() where database_name = 'published' and table_name = ?",
+                    [table],
+                ).fetchall()
+            ]
             text = " || '|' || ".join(f"""coalesce(cast("{column}" as varchar), '')""" for column in columns)
             blob = "\n".join(row[0] for row in connection.execute(f"select {text} from published.{table}").fetchall())
             for value in contacts:
@@ -306,23 +348,49 @@ def test_the_report_renders_offline_in_headless_chromium_with_its_key_figures(cr
         pytest.skip("chromium is not installed (make test installs Debian's chromium when run as root)")
     report = crafted.data_dir / "serving" / "reports" / "latest.html"
     dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-         "--dump-dom", report.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--dump-dom",
+            report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
-    for element_id, figure in [("golden-customers", "7"), ("merged-records", "9"), ("outlier-lines", "3"),
-                               ("quarantined-rows", "1"), ("reconciliation-status", "balanced"), ("as-of", AS_OF)]:
+    for element_id, figure in [
+        ("golden-customers", "7"),
+        ("merged-records", "9"),
+        ("outlier-lines", "3"),
+        ("quarantined-rows", "1"),
+        ("reconciliation-status", "balanced"),
+        ("as-of", AS_OF),
+    ]:
         assert f'id="{element_id}">{figure}<' in dom, f"{element_id} does not show {figure}"
     assert "<svg" in dom and "Tier shares" in dom and XINRUI_WRONG_CHECK_CHAR in dom
 
 
 def test_the_run_records_its_dedup_counts_by_rule(crafted):
     [materialization] = crafted.result.asset_materializations_for_node("serving__tiering")
-    counts = {key: value.value for key, value in materialization.metadata.items() if key.startswith(
-        ("source_customer_records", "golden_customers", "merged_", "outlier_lines"))}
+    counts = {
+        key: value.value
+        for key, value in materialization.metadata.items()
+        if key.startswith(("source_customer_records", "golden_customers", "merged_", "outlier_lines"))
+    }
     assert counts == {
-        "source_customer_records": 16, "golden_customers": 7, "merged_records": 9,
-        "merged_by_credit_code": 6, "merged_by_name": 2, "merged_by_phone": 1,
+        "source_customer_records": 16,
+        "golden_customers": 7,
+        "merged_records": 9,
+        "merged_by_credit_code": 6,
+        "merged_by_name": 2,
+        "merged_by_phone": 1,
         "outlier_lines_excluded_or_capped": 3,
     }

@@ -52,18 +52,37 @@ def landing(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("history_landing")
     crm, erp = [], []
     for crm_id, (erp_id, name, code, first_deal) in CUSTOMERS.items():
-        crm.append([crm_id, name, code, "制造业", "上海", "", "", "王芳", first_deal, "", "", "", "2025-01-01 00:00:00"])
+        crm.append(
+            [crm_id, name, code, "制造业", "上海", "", "", "王芳", first_deal, "", "", "", "2025-01-01 00:00:00"]
+        )
         erp.append([erp_id, name, code, "2015-01-01 00:00:00"])
     products = [[f"P{category:05d}", f"产品{category}", f"类目{category}", "true"] for category in range(1, 11)]
     orders = []
     for number, (erp_id, order_date, category, amount_10k, margin) in enumerate(ORDERS, start=1):
         amount = Decimal(amount_10k) * 10000
         cost = amount * (100 - margin) / 100
-        orders.append([f"SO{number:09d}", "1", erp_id, order_date, "confirmed", f"P{category:05d}", "1",
-                       f"{amount:.2f}", "0", f"{cost:.2f}", "CNY"])
+        orders.append(
+            [
+                f"SO{number:09d}",
+                "1",
+                erp_id,
+                order_date,
+                "confirmed",
+                f"P{category:05d}",
+                "1",
+                f"{amount:.2f}",
+                "0",
+                f"{cost:.2f}",
+                "CNY",
+            ]
+        )
     files = {
-        "crm_customers": crm, "erp_customers": erp, "erp_products": products, "erp_orders": orders,
-        "erp_receivables": [], "crm_complaints": [],
+        "crm_customers": crm,
+        "erp_customers": erp,
+        "erp_products": products,
+        "erp_orders": orders,
+        "erp_receivables": [],
+        "crm_complaints": [],
     }
     for entity, rows in files.items():
         (folder / f"{entity}_2026-04-01.csv").write_text(_csv(entity, rows), encoding="utf-8")
@@ -108,8 +127,9 @@ def test_a_customer_whose_spend_falls_40_percent_drops_at_the_trigger(history):
         "select cast(as_of_date as varchar), from_tier, to_tier, reason, composite_before, composite_after, "
         "indicators_moved_most from tier_changes where customer_id = 'C1000001'"
     )
-    assert change == [("2026-02-15", "strategic", "key", "spend_trigger", Decimal("97.5"), Decimal("89.5"),
-                       "annual_spend -8.00")]
+    assert change == [
+        ("2026-02-15", "strategic", "key", "spend_trigger", Decimal("97.5"), Decimal("89.5"), "annual_spend -8.00")
+    ]
 
 
 def test_a_customer_whose_spend_changes_20_percent_keeps_its_tier_until_the_cycle_date(history):
@@ -141,9 +161,11 @@ def test_migration_counts_reconcile_with_the_tier_counts_of_both_dates(history):
             "select from_tier, to_tier, customer_count from tier_migration where as_of_date = ?", [later]
         )
         for as_of, side in ((earlier, 0), (later, 1)):
-            counts = dict(history.query(
-                "select effective_tier, count(*) from customer_tiers where as_of_date = ? group by 1", [as_of]
-            ))
+            counts = dict(
+                history.query(
+                    "select effective_tier, count(*) from customer_tiers where as_of_date = ? group by 1", [as_of]
+                )
+            )
             summed: dict[str, int] = {}
             for row in migration:
                 if row[side] not in ("new", "gone"):
@@ -195,7 +217,8 @@ def test_migration_between_any_two_dates_reconciles_and_names_unpublished_dates(
 
     rows = tier_migration(history.serving_path, "2026-01-01", "2026-04-01")
     assert sorted((row[0], row[1], row[2]) for row in rows) == [
-        ("key", "ordinary", 1), ("strategic", "key", 2),
+        ("key", "ordinary", 1),
+        ("strategic", "key", 2),
     ]
     with pytest.raises(ValueError, match="2026-03-01 is not published"):
         tier_migration(history.serving_path, "2026-01-01", "2026-03-01")

@@ -90,7 +90,9 @@ def test_the_same_content_delivered_twice_is_loaded_once(tmp_path, warehouse):
 def test_a_missing_column_is_a_contract_error_naming_file_and_column(tmp_path, warehouse):
     landing = tmp_path / "landing"
     write(landing / "erp_products_2026-11-01.csv", "product_id,product_name,is_active\nP1,a,true\n")
-    with pytest.raises(ContractError, match=r"erp_products_2026-11-01\.csv, row 1 \(header\): missing column\(s\) product_category"):
+    with pytest.raises(
+        ContractError, match=r"erp_products_2026-11-01\.csv, row 1 \(header\): missing column\(s\) product_category"
+    ):
         ingest_entity(warehouse, landing, "erp_products", batch_id="test")
     assert query(warehouse, "select count(*) from raw.erp_products") == [(0,)]
 

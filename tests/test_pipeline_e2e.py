@@ -83,7 +83,9 @@ def test_worked_example_a_scores_94_5_on_value_and_79_1_on_four_dimensions(worke
         from customer_tiers where customer_id = 'C2024002'
         """
     )
-    assert rows == [(Decimal("94.5"), Decimal("71"), Decimal("60"), Decimal("80"), Decimal("79.1"), "key", "重点级客户")]
+    assert rows == [
+        (Decimal("94.5"), Decimal("71"), Decimal("60"), Decimal("80"), Decimal("79.1"), "key", "重点级客户")
+    ]
 
 
 def test_worked_example_a_indicator_scores_match_the_method(worked_examples):
@@ -138,7 +140,9 @@ def test_the_reference_scorer_agrees_with_dbt_on_the_worked_examples(worked_exam
     published = {(row[0], row[1]): (row[4], row[5]) for row in rows}
     tiers = dict(
         (customer_id, (composite, tier))
-        for customer_id, composite, tier in worked_examples.query("select customer_id, composite_score, tier from customer_tiers")
+        for customer_id, composite, tier in worked_examples.query(
+            "select customer_id, composite_score, tier from customer_tiers"
+        )
     )
     for customer_id, values in raw.items():
         expected = score_customer(rubric, values, populations)
@@ -190,10 +194,14 @@ def test_the_dimension_summary_averages_each_dimension_per_tier(worked_examples)
         "select tier, dimension, customer_count, avg_dimension_score from dimension_summary where customer_count > 0 order by all"
     )
     assert rows == [
-        ("key", "potential", 1, Decimal("71")), ("key", "risk", 1, Decimal("60")),
-        ("key", "strategic", 1, Decimal("80")), ("key", "value", 1, Decimal("94.5")),
-        ("strategic", "potential", 1, Decimal("100")), ("strategic", "risk", 1, Decimal("100")),
-        ("strategic", "strategic", 1, Decimal("100")), ("strategic", "value", 1, Decimal("100")),
+        ("key", "potential", 1, Decimal("71")),
+        ("key", "risk", 1, Decimal("60")),
+        ("key", "strategic", 1, Decimal("80")),
+        ("key", "value", 1, Decimal("94.5")),
+        ("strategic", "potential", 1, Decimal("100")),
+        ("strategic", "risk", 1, Decimal("100")),
+        ("strategic", "strategic", 1, Decimal("100")),
+        ("strategic", "value", 1, Decimal("100")),
     ]
 
 
@@ -205,7 +213,9 @@ def test_a_broken_seed_is_refused_with_its_row_named_and_nothing_is_published(wo
     seed = REPO_ROOT / "seeds" / "rubric_dimensions.csv"
     original = seed.read_bytes()
     try:
-        seed.write_bytes(original.replace("客户战略,Strategic importance,10".encode(), "客户战略,Strategic importance,15".encode()))
+        seed.write_bytes(
+            original.replace("客户战略,Strategic importance,10".encode(), "客户战略,Strategic importance,15".encode())
+        )
         assert seed.read_bytes() != original
         failed = run_pipeline(FIXTURES / "worked_examples", data_dir, AS_OF)
     finally:
@@ -214,7 +224,9 @@ def test_a_broken_seed_is_refused_with_its_row_named_and_nothing_is_published(wo
     assert not failed.success
     assert serving.read_bytes() == published_before
     failures = [str(event.event_specific_data.error) for event in failed.result.all_events if event.is_step_failure]
-    assert any("seeds/rubric_dimensions.csv row 2 (rubric default): the dimension weights sum to 105" in f for f in failures)
+    assert any(
+        "seeds/rubric_dimensions.csv row 2 (rubric default): the dimension weights sum to 105" in f for f in failures
+    )
     built = {event.asset_key.to_user_string() for event in failed.result.get_asset_materialization_events()}
     assert not any(key.startswith(("rubric/rubric_", "marts/", "serving/")) for key in built)
 
@@ -246,7 +258,9 @@ def demo_run(demo_landing, tmp_path_factory):
 
 
 def test_every_customer_is_tiered_exactly_once(demo_run):
-    golden = demo_run.warehouse_query("select count(distinct customer_id) from intermediate.int_customers_matched")[0][0]
+    golden = demo_run.warehouse_query("select count(distinct customer_id) from intermediate.int_customers_matched")[0][
+        0
+    ]
     rows, distinct_customers = demo_run.query(
         f"select count(*), count(distinct customer_id) from customer_tiers where as_of_date = '{AS_OF}'"
     )[0]
@@ -263,7 +277,9 @@ def test_tier_summary_shares_sum_to_100(demo_run):
 
 def test_tier_summary_counts_match_customer_tiers(demo_run):
     summary = dict(demo_run.query(f"select tier, customer_count from tier_summary where as_of_date = '{AS_OF}'"))
-    tiers = dict(demo_run.query(f"select tier, count(*) from customer_tiers where as_of_date = '{AS_OF}' group by tier"))
+    tiers = dict(
+        demo_run.query(f"select tier, count(*) from customer_tiers where as_of_date = '{AS_OF}' group by tier")
+    )
     assert {tier: count for tier, count in summary.items() if count} == tiers
 
 
@@ -287,7 +303,9 @@ def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing)
           and (order_id, cast(line_no as integer)) not in (values {excluded_keys})
         """
     )[0][0]
-    published = demo_run.query(f"select sum(total_spend_10k) * 10000 from tier_summary where as_of_date = '{AS_OF}'")[0][0]
+    published = demo_run.query(f"select sum(total_spend_10k) * 10000 from tier_summary where as_of_date = '{AS_OF}'")[
+        0
+    ][0]
     assert published == expected  # both DECIMAL: equal to the cent
     assert published > 0
 
@@ -303,9 +321,11 @@ def test_the_demo_data_spreads_over_several_tiers(demo_run):
 def test_spelling_duplicates_merge_and_every_crm_firm_meets_its_erp_record(demo_run, demo_generated):
     planted = demo_generated.planted
     crm_rows, erp_rows = demo_generated.row_counts["crm_customers"], demo_generated.row_counts["erp_customers"]
-    counts = dict(demo_run.query(
-        f"select match_rule, count(*) from customer_crosswalk where as_of_date = '{AS_OF}' group by match_rule"
-    ))
+    counts = dict(
+        demo_run.query(
+            f"select match_rule, count(*) from customer_crosswalk where as_of_date = '{AS_OF}' group by match_rule"
+        )
+    )
     golden, merged = demo_run.query(
         f"select count(distinct customer_id), count(*) filter (where is_merged) from customer_crosswalk "
         f"where as_of_date = '{AS_OF}'"
@@ -345,10 +365,12 @@ def test_duplicates_with_another_phone_still_merge(demo_run, demo_generated):
 
 def test_missing_values_are_counted_by_the_expectations_exactly(demo_run, demo_generated):
     planted = demo_generated.planted
-    nulls = dict(demo_run.query(
-        """select "column", unexpected_count from dq_results
+    nulls = dict(
+        demo_run.query(
+            """select "column", unexpected_count from dq_results
            where suite = 'crm_customers' and expectation = 'expect_column_values_to_not_be_null'"""
-    ))
+        )
+    )
     assert nulls["credit_code"] == planted["missing_credit_code"] + planted["crm_duplicate_without_credit_code"]
     assert nulls["first_deal_date"] == planted["missing_first_deal_date"]
     assert nulls["industry_rank"] == planted["missing_industry_rank"]
@@ -356,15 +378,28 @@ def test_missing_values_are_counted_by_the_expectations_exactly(demo_run, demo_g
     assert nulls["strategic_level"] == planted["missing_strategic_level"]
     assert nulls["phone"] == planted["missing_phone"]
     columns = [row[0] for row in demo_run.query("select column_name from (describe dq_results)")]
-    assert columns == ["run_id", "as_of_date", "suite", "expectation", "column", "severity", "success",
-                       "element_count", "unexpected_count", "unexpected_percent", "unexpected_sample"]
+    assert columns == [
+        "run_id",
+        "as_of_date",
+        "suite",
+        "expectation",
+        "column",
+        "severity",
+        "success",
+        "element_count",
+        "unexpected_count",
+        "unexpected_percent",
+        "unexpected_sample",
+    ]
 
 
 def test_unparseable_lines_are_quarantined_and_cancelled_and_draft_orders_are_not_spend(demo_run, demo_generated):
     planted = demo_generated.planted
-    reasons = dict(demo_run.query(
-        "select split_part(reason, ':', 1), count(*) from quarantined_rows where entity = 'erp_orders' group by 1"
-    ))
+    reasons = dict(
+        demo_run.query(
+            "select split_part(reason, ':', 1), count(*) from quarantined_rows where entity = 'erp_orders' group by 1"
+        )
+    )
     assert reasons == {
         "column amount_incl_tax": planted["unparseable_order_amount"],
         "column order_date": planted["unparseable_order_date"],
@@ -382,9 +417,11 @@ def test_unparseable_lines_are_quarantined_and_cancelled_and_draft_orders_are_no
 
 
 def test_extra_zero_amounts_are_excluded_and_only_they(demo_run, demo_generated):
-    flagged = dict(demo_run.query(
-        f"select rule, count(*) from outlier_flags where as_of_date = '{AS_OF}' and is_applied group by rule"
-    ))
+    flagged = dict(
+        demo_run.query(
+            f"select rule, count(*) from outlier_flags where as_of_date = '{AS_OF}' and is_applied group by rule"
+        )
+    )
     assert flagged == {"amount_extra_zero": demo_generated.planted["outlier_extra_zero"]}
     affected = demo_run.query(
         f"""select count(distinct customer_id) from customer_indicator_scores
@@ -398,8 +435,9 @@ def test_extra_zero_amounts_are_excluded_and_only_they(demo_run, demo_generated)
 
 
 def test_the_books_balance_and_every_audit_table_is_published(demo_run):
-    assert demo_run.query(f"select count(*), bool_and(is_balanced) from reconciliation where as_of_date = '{AS_OF}'") \
-        == [(6 + 1 + 2, True)]
+    assert demo_run.query(
+        f"select count(*), bool_and(is_balanced) from reconciliation where as_of_date = '{AS_OF}'"
+    ) == [(6 + 1 + 2, True)]
     published = {row[0] for row in demo_run.query("select table_name from _publication")}
     assert {*PUBLISHED, *AUDIT, "dq_results"} <= published
     assert (demo_run.data_dir / "serving" / "reports" / "latest.html").is_file()
@@ -426,9 +464,13 @@ def test_no_raw_phone_or_email_of_the_extracts_is_published(demo_run, demo_landi
             ).fetchone()[0]
             assert leaks == 0, f"raw contact data in {table}.{column}"
         for parquet in (serving / "parquet").glob("*.parquet"):
-            text_columns = [name for name, kind in connection.execute(
-                f"select column_name, column_type from (describe select * from read_parquet('{parquet}'))"
-            ).fetchall() if kind == "VARCHAR"]
+            text_columns = [
+                name
+                for name, kind in connection.execute(
+                    f"select column_name, column_type from (describe select * from read_parquet('{parquet}'))"
+                ).fetchall()
+                if kind == "VARCHAR"
+            ]
             for column in text_columns:
                 leaks = connection.execute(
                     f"""select count(*) from read_parquet('{parquet}') as rows_
@@ -471,7 +513,9 @@ def test_abc_a_customers_make_about_the_first_80_percent_of_spend(demo_run):
 
 
 def test_the_verification_sample_is_a_tenth_of_the_strategic_customers_rounded_up(demo_run):
-    strategic = demo_run.query(f"select count(*) from customer_tiers where as_of_date = '{AS_OF}' and tier = 'strategic'")[0][0]
+    strategic = demo_run.query(
+        f"select count(*) from customer_tiers where as_of_date = '{AS_OF}' and tier = 'strategic'"
+    )[0][0]
     sampled = demo_run.query(
         f"""
         select count(*), count(distinct customer_id), min(strategic_customer_count)
@@ -485,7 +529,9 @@ def test_the_verification_sample_is_a_tenth_of_the_strategic_customers_rounded_u
 
 
 def test_the_dimension_summary_has_every_tier_and_dimension(demo_run):
-    rows = demo_run.query(f"select count(*), count(distinct dimension) from dimension_summary where as_of_date = '{AS_OF}'")[0]
+    rows = demo_run.query(
+        f"select count(*), count(distinct dimension) from dimension_summary where as_of_date = '{AS_OF}'"
+    )[0]
     assert rows == (5 * 4, 4)
 
 
@@ -521,11 +567,15 @@ def _snapshot(run, table: str) -> list[tuple]:
     return run.query(f"select * from {table} order by all")
 
 
-def test_rerun_on_the_same_files_gives_identical_tables_while_a_reader_holds_the_file(demo_run, demo_landing, run_pipeline):
+def test_rerun_on_the_same_files_gives_identical_tables_while_a_reader_holds_the_file(
+    demo_run, demo_landing, run_pipeline
+):
     before = {table: _snapshot(demo_run, table) for table in (*PUBLISHED, *AUDIT)}
     reader = subprocess.Popen(
         [sys.executable, "-c", HOLD_OPEN, str(demo_run.serving_path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         rows_seen_by_reader = int(reader.stdout.readline())
@@ -556,7 +606,9 @@ def test_a_failed_run_leaves_the_last_good_publication(worked_examples, run_pipe
     published_before = serving.read_bytes()
 
     # A delivery that breaks the contract: the customer master lost a column.
-    (landing / "crm_customers_2026-07-01.csv").write_text("crm_customer_id,customer_name\nC9,某公司\n", encoding="utf-8")
+    (landing / "crm_customers_2026-07-01.csv").write_text(
+        "crm_customer_id,customer_name\nC9,某公司\n", encoding="utf-8"
+    )
     failed = run_pipeline(landing, data_dir, AS_OF)
 
     assert not failed.success

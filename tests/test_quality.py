@@ -18,10 +18,36 @@ EXPECTATIONS_DIR = quality.repo_root() / "expectations"
 # Two clean rows per entity, in contract column order.
 CLEAN_ROWS: dict[str, list[tuple]] = {
     "crm_customers": [
-        ("CRM001", "华东精密机械有限公司", "91310000MA1FL4XX3F", "machinery", "east", "13812341234",
-         "buyer@huadong.example", "li.wei", date(2021, 3, 1), 12, 85.5, "national_key", datetime(2025, 1, 2, 9)),
-        ("CRM002", "Northwind Trading", "91110108MA01ABCD1E", None, None, "13912345678", None, None,
-         date(2022, 5, 1), 300, 10.0, "non_core", None),
+        (
+            "CRM001",
+            "华东精密机械有限公司",
+            "91310000MA1FL4XX3F",
+            "machinery",
+            "east",
+            "13812341234",
+            "buyer@huadong.example",
+            "li.wei",
+            date(2021, 3, 1),
+            12,
+            85.5,
+            "national_key",
+            datetime(2025, 1, 2, 9),
+        ),
+        (
+            "CRM002",
+            "Northwind Trading",
+            "91110108MA01ABCD1E",
+            None,
+            None,
+            "13912345678",
+            None,
+            None,
+            date(2022, 5, 1),
+            300,
+            10.0,
+            "non_core",
+            None,
+        ),
     ],
     "erp_customers": [
         ("ERP001", "华东精密机械有限公司", "91310000MA1FL4XX3F", datetime(2020, 5, 6, 10)),
@@ -46,8 +72,9 @@ CLEAN_ROWS: dict[str, list[tuple]] = {
 }
 
 
-def create_table(connection: duckdb.DuckDBPyConnection, entity: str, rows: list[tuple],
-                 drop: tuple[str, ...] = ()) -> str:
+def create_table(
+    connection: duckdb.DuckDBPyConnection, entity: str, rows: list[tuple], drop: tuple[str, ...] = ()
+) -> str:
     """Create and fill a table with the contract's DuckDB types, leaving out the ``drop`` columns."""
     columns = [c for c in ENTITIES[entity].columns if c.name not in drop]
     connection.execute(f"CREATE TABLE {entity} ({', '.join(f'{c.name} {c.sql_type}' for c in columns)})")
@@ -98,7 +125,9 @@ def test_planted_defects_in_order_lines_are_counted_exactly(connection):
     duplicates = outcome(result, "expect_compound_columns_to_be_unique", "order_id, line_no")
     assert (duplicates.element_count, duplicates.unexpected_count) == (1000, 6)
     assert duplicates.sample_values == [
-        "order_id=SO00050, line_no=1", "order_id=SO00100, line_no=1", "order_id=SO00150, line_no=1"
+        "order_id=SO00050, line_no=1",
+        "order_id=SO00100, line_no=1",
+        "order_id=SO00150, line_no=1",
     ]
     statuses = outcome(result, "expect_column_values_to_be_in_set", "status")
     assert (statuses.element_count, statuses.unexpected_count, statuses.sample_values) == (1000, 5, ["shipped"])
@@ -132,8 +161,9 @@ def test_a_large_table_validated_in_slices_counts_the_same_as_whole(connection, 
     monkeypatch.setattr(quality, "CHUNK_ROWS", 150)  # 7 slices
     sliced = quality.validate_table(connection, "erp_orders", "erp_orders")
 
-    counts = lambda result: [(o.expectation, o.column, o.element_count, o.unexpected_count, o.success)  # noqa: E731
-                             for o in result.outcomes]
+    def counts(result):
+        return [(o.expectation, o.column, o.element_count, o.unexpected_count, o.success) for o in result.outcomes]
+
     assert counts(sliced) == counts(whole)
     assert outcome(sliced, "expect_compound_columns_to_be_unique", "order_id, line_no").unexpected_count == 6
     assert outcome(sliced, "expect_column_values_to_not_be_null", "order_id").unexpected_count == 7
@@ -175,8 +205,11 @@ def test_an_expectation_that_gx_cannot_evaluate_fails_as_blocking_rather_than_pa
     suite = {
         "name": "amounts_as_text",
         "expectations": [
-            {"type": "expect_column_values_to_be_between", "kwargs": {"column": "amount", "min_value": 0},
-             "meta": {"severity": "warn"}},
+            {
+                "type": "expect_column_values_to_be_between",
+                "kwargs": {"column": "amount", "min_value": 0},
+                "meta": {"severity": "warn"},
+            },
         ],
     }
     frame = pandas.DataFrame({"amount": ["12.50", "n/a"]})  # text where a number belongs
@@ -191,8 +224,10 @@ def test_an_expectation_that_gx_cannot_evaluate_fails_as_blocking_rather_than_pa
 def test_sample_values_are_masked(connection):
     phones = ["12812345678", "+86 199 8765 4321", "1381234567"]  # bad prefix, formatted, too short
     emails = ["zhang san@example.com", "li.si@example", "wang"]
-    rows = [(f"CRM{i}", "Acme", None, None, None, phone, email, None, None, None, None, None, None)
-            for i, (phone, email) in enumerate(zip(phones, emails, strict=True))]
+    rows = [
+        (f"CRM{i}", "Acme", None, None, None, phone, email, None, None, None, None, None, None)
+        for i, (phone, email) in enumerate(zip(phones, emails, strict=True))
+    ]
     create_table(connection, "crm_customers", rows)
 
     result = quality.validate_table(connection, "crm_customers", "crm_customers")
@@ -265,9 +300,16 @@ def test_every_suite_file_is_in_gx_own_serialisation(path: Path):
 
 def test_a_suite_whose_severity_is_unknown_is_rejected(tmp_path):
     path = tmp_path / "bad.json"
-    path.write_text(json.dumps({"name": "bad", "expectations": [
-        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}, "meta": {"severity": "fatal"}},
-    ]}))
+    path.write_text(
+        json.dumps(
+            {
+                "name": "bad",
+                "expectations": [
+                    {"type": "expect_column_to_exist", "kwargs": {"column": "a"}, "meta": {"severity": "fatal"}},
+                ],
+            }
+        )
+    )
 
     with pytest.raises(quality.SuiteError, match="meta.severity"):
         quality.load_suite(path)
@@ -275,8 +317,10 @@ def test_a_suite_whose_severity_is_unknown_is_rejected(tmp_path):
 
 def test_an_invalid_credit_code_check_character_is_reported_with_the_code(connection):
     valid, wrong_check_char = "91310000MA1FL4XX3F", "91310000MA1FL4XX3D"
-    rows = [(f"CRM{i}", "Acme", code, None, None, None, None, None, None, None, None, None, None)
-            for i, code in enumerate([valid, wrong_check_char, None, valid])]
+    rows = [
+        (f"CRM{i}", "Acme", code, None, None, None, None, None, None, None, None, None, None)
+        for i, code in enumerate([valid, wrong_check_char, None, valid])
+    ]
     create_table(connection, "crm_customers", rows)
 
     result = quality.validate_table(connection, "crm_customers", "crm_customers")

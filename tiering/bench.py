@@ -71,8 +71,22 @@ def run_benchmark(*, customers: int, workdir: Path, seed: int = 7, as_of: date |
     dagster = str(Path(python).with_name("dagster"))
     materialize = [dagster, "asset", "materialize", "-m", "orchestration.definitions", "--select"]
     stages = [
-        ("generate demo extracts", [python, "-m", "tiering.generate", "--landing-dir", str(landing),
-                                    "--customers", str(customers), "--seed", str(seed), "--as-of", as_of.isoformat()]),
+        (
+            "generate demo extracts",
+            [
+                python,
+                "-m",
+                "tiering.generate",
+                "--landing-dir",
+                str(landing),
+                "--customers",
+                str(customers),
+                "--seed",
+                str(seed),
+                "--as-of",
+                as_of.isoformat(),
+            ],
+        ),
         ("ingest + expectations", [*materialize, "group:ingest"]),
         ("dbt build (models + tests)", [*materialize, "group:transform"]),
         ("publish", [*materialize, "group:publish"]),

@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     summary.add_argument("--as-of", help="YYYY-MM-DD; default the newest published date")
     summary.set_defaults(handler=_summary)
 
-    migration = commands.add_parser("migration", help="customers and spend moving between tiers from one as-of date to another")
+    migration = commands.add_parser(
+        "migration", help="customers and spend moving between tiers from one as-of date to another"
+    )
     migration.add_argument("--from", dest="from_date", required=True, help="earlier as-of date, YYYY-MM-DD")
     migration.add_argument("--to", dest="to_date", required=True, help="later as-of date, YYYY-MM-DD")
     migration.set_defaults(handler=_migration)

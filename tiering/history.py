@@ -32,19 +32,22 @@ order by all
 def tier_migration(serving_path: Path, from_date: str, to_date: str) -> list[tuple]:
     with duckdb.connect(str(serving_path), read_only=True) as connection:
         published = {
-            str(row[0])
-            for row in connection.execute("select distinct as_of_date from customer_tiers").fetchall()
+            str(row[0]) for row in connection.execute("select distinct as_of_date from customer_tiers").fetchall()
         }
         for requested in (from_date, to_date):
             if requested not in published:
                 raise ValueError(
-                    f"as-of date {requested} is not published; published dates: {', '.join(sorted(published)) or 'none'}"
+                    f"as-of date {requested} is not published; "
+                    f"published dates: {', '.join(sorted(published)) or 'none'}"
                 )
         return connection.execute(MIGRATION_SQL, [from_date, to_date]).fetchall()
 
 
 def format_migration(rows: list[tuple], from_date: str, to_date: str) -> str:
-    lines = [f"Tier migration {from_date} → {to_date} (effective tiers)", f"{'from':<10} {'to':<10} {'customers':>9} {'spend 10k CNY':>14}"]
+    lines = [
+        f"Tier migration {from_date} → {to_date} (effective tiers)",
+        f"{'from':<10} {'to':<10} {'customers':>9} {'spend 10k CNY':>14}",
+    ]
     for from_tier, to_tier, count, spend in rows:
         lines.append(f"{from_tier:<10} {to_tier:<10} {count:>9} {float(spend):>14,.2f}")
     return "\n".join(lines)

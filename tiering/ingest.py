@@ -239,9 +239,9 @@ def load_file(
                 asof left join _reject_offsets as offsets
                     on numbered.good_ordinal > offsets.good_before
             )
-            select {', '.join(typed)},
+            select {", ".join(typed)},
                    src.source_row,
-                   nullif(concat_ws('; ', {', '.join(reasons)}), '') as reason,
+                   nullif(concat_ws('; ', {", ".join(reasons)}), '') as reason,
                    {raw_record} as raw_record
             from positioned as src
             """
@@ -250,16 +250,16 @@ def load_file(
         connection.execute(
             f"""
             insert into {RAW_SCHEMA}.{entity.name}
-            select {columns}, {lineage['_source_file']}, source_row, {lineage['_file_checksum']},
-                   {lineage['_batch_id']}, {lineage['_load_seq']}, {lineage['_loaded_at']}
+            select {columns}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
+                   {lineage["_batch_id"]}, {lineage["_load_seq"]}, {lineage["_loaded_at"]}
             from _landing_typed where reason is null
             """
         )
         connection.execute(
             f"""
             insert into {RAW_SCHEMA}._quarantine
-            select {_sql_string(entity.name)}, {lineage['_source_file']}, source_row, {lineage['_file_checksum']},
-                   {lineage['_batch_id']}, {lineage['_loaded_at']}, reason, raw_record
+            select {_sql_string(entity.name)}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
+                   {lineage["_batch_id"]}, {lineage["_loaded_at"]}, reason, raw_record
             from (
                 select source_row, reason, raw_record from _landing_typed where reason is not null
                 union all
@@ -285,8 +285,15 @@ def load_file(
         connection.execute(
             f"insert into {RAW_SCHEMA}._ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                entity.name, path.name, checksum, batch_id, load_seq, loaded_at,
-                result.rows_read, result.rows_loaded, result.rows_quarantined,
+                entity.name,
+                path.name,
+                checksum,
+                batch_id,
+                load_seq,
+                loaded_at,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_quarantined,
             ],
         )
         connection.execute("commit")
@@ -294,8 +301,14 @@ def load_file(
         connection.execute("rollback")
         raise
     finally:
-        for table in ("_landing", "_landing_rejected", "_reject_offsets", "_landing_typed",
-                      "_landing_rejects", "_landing_scan"):
+        for table in (
+            "_landing",
+            "_landing_rejected",
+            "_reject_offsets",
+            "_landing_typed",
+            "_landing_rejects",
+            "_landing_scan",
+        ):
             connection.execute(f"drop table if exists {table}")
     return result
 

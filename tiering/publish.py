@@ -118,7 +118,7 @@ def read_tier_summary(serving_path: Path, as_of: str | None = None) -> list[dict
             [as_of] if as_of else [],
         )
         names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _display_width(text: str) -> int:
@@ -135,7 +135,8 @@ def format_tier_summary(rows: list[dict]) -> str:
         return "No tier summary published yet."
     lines = [
         f"Tier summary as of {rows[0]['as_of_date']}",
-        f"{'tier':<10} {_pad('name', 10)} {'customers':>9} {'share %':>8} {'spend 10k CNY':>14} {'spend %':>8} {'margin %':>9}",
+        f"{'tier':<10} {_pad('name', 10)} {'customers':>9} {'share %':>8} "
+        f"{'spend 10k CNY':>14} {'spend %':>8} {'margin %':>9}",
     ]
 
     def number(value, digits=2):
@@ -143,7 +144,8 @@ def format_tier_summary(rows: list[dict]) -> str:
 
     for row in rows:
         lines.append(
-            f"{row['tier']:<10} {_pad(row['tier_name_zh'], 10)} {row['customer_count']:>9} {number(row['customer_share_pct']):>8} "
+            f"{row['tier']:<10} {_pad(row['tier_name_zh'], 10)} {row['customer_count']:>9} "
+            f"{number(row['customer_share_pct']):>8} "
             f"{number(row['total_spend_10k']):>14} {number(row['spend_share_pct']):>8} "
             f"{number(row['avg_margin_pct']):>9}"
         )

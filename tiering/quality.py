@@ -290,8 +290,9 @@ def validate_table(
     return _combine(entity, suite, outcomes)
 
 
-def _chunk_count(connection: duckdb.DuckDBPyConnection, source: str, entity: str, suite: dict,
-                 present: set[str]) -> int:
+def _chunk_count(
+    connection: duckdb.DuckDBPyConnection, source: str, entity: str, suite: dict, present: set[str]
+) -> int:
     """How many slices to validate a large table in, so memory stays bounded (CHUNK_ROWS each).
 
     Rows are sliced by a hash of the entity's key, so rows that share a key land in the same
@@ -325,16 +326,22 @@ def _combine(suite_name: str, suite: dict, parts: list[SuiteOutcome]) -> SuiteOu
         failing = [item for item in slices if not item.success]
         combined.append(
             _outcome(
-                suite_name, spec, failing[0].severity if failing else slices[0].severity,
-                success=success, element_count=element_count, unexpected_count=unexpected_count,
-                sample_values=samples, message=next((item.message for item in slices if item.message), None),
+                suite_name,
+                spec,
+                failing[0].severity if failing else slices[0].severity,
+                success=success,
+                element_count=element_count,
+                unexpected_count=unexpected_count,
+                sample_values=samples,
+                message=next((item.message for item in slices if item.message), None),
             )
         )
     return SuiteOutcome(suite=suite_name, outcomes=combined)
 
 
-def _derived_columns(connection: duckdb.DuckDBPyConnection, table: str, entity: str, present: set[str],
-                     as_of: date | None) -> dict[str, str]:
+def _derived_columns(
+    connection: duckdb.DuckDBPyConnection, table: str, entity: str, present: set[str], as_of: date | None
+) -> dict[str, str]:
     """The derived columns of a suite whose inputs exist, as SQL ready to select."""
     prefix = table.rsplit(".", 1)[0] + "." if "." in table else ""
     as_of_sql = f"DATE '{as_of.isoformat()}'" if as_of else "current_date"
@@ -369,7 +376,11 @@ def validate_dataframe(suite_name: str, suite: dict, frame: pandas.DataFrame) ->
         missing = [c for c in expectation_columns(spec) if c not in present]
         if missing and spec["type"] != "expect_column_to_exist":
             outcomes[index] = _outcome(
-                suite_name, spec, severity, success=False, element_count=rows,
+                suite_name,
+                spec,
+                severity,
+                success=False,
+                element_count=rows,
                 message=f"not evaluated: column {', '.join(map(repr, missing))} is missing",
             )
             continue
@@ -414,28 +425,53 @@ def _from_gx(suite_name: str, spec: dict, gx_result: Any, rows: int) -> Expectat
     severity = spec["meta"]["severity"]
     error = _raised_exception(gx_result.exception_info)
     if error is not None:
-        return _outcome(suite_name, spec, "error", success=False, element_count=rows,
-                        message=f"GX raised while evaluating this expectation: {error}")
+        return _outcome(
+            suite_name,
+            spec,
+            "error",
+            success=False,
+            element_count=rows,
+            message=f"GX raised while evaluating this expectation: {error}",
+        )
     success = gx_result.success is True
     details = gx_result.result or {}
     if spec["type"] == "expect_column_to_exist":
-        return _outcome(suite_name, spec, severity, success=success, element_count=rows,
-                        unexpected_count=0 if success else rows)
+        return _outcome(
+            suite_name, spec, severity, success=success, element_count=rows, unexpected_count=0 if success else rows
+        )
     if "element_count" not in details or "unexpected_count" not in details:
-        return _outcome(suite_name, spec, "error", success=False, element_count=rows,
-                        message=f"GX returned no counts for this expectation (result keys: {sorted(details)})")
+        return _outcome(
+            suite_name,
+            spec,
+            "error",
+            success=False,
+            element_count=rows,
+            message=f"GX returned no counts for this expectation (result keys: {sorted(details)})",
+        )
     return _outcome(
-        suite_name, spec, severity, success=success,
+        suite_name,
+        spec,
+        severity,
+        success=success,
         element_count=int(details["element_count"]),
         unexpected_count=int(details["unexpected_count"]),
-        sample_values=_samples(details.get("partial_unexpected_list") or [],
-                               contact=bool(CONTACT_COLUMNS & set(expectation_columns(spec)))),
+        sample_values=_samples(
+            details.get("partial_unexpected_list") or [], contact=bool(CONTACT_COLUMNS & set(expectation_columns(spec)))
+        ),
     )
 
 
-def _outcome(suite_name: str, spec: dict, severity: str, *, success: bool, element_count: int,
-             unexpected_count: int = 0, sample_values: list[str] | None = None,
-             message: str | None = None) -> ExpectationOutcome:
+def _outcome(
+    suite_name: str,
+    spec: dict,
+    severity: str,
+    *,
+    success: bool,
+    element_count: int,
+    unexpected_count: int = 0,
+    sample_values: list[str] | None = None,
+    message: str | None = None,
+) -> ExpectationOutcome:
     columns = expectation_columns(spec)
     return ExpectationOutcome(
         suite=suite_name,
@@ -517,8 +553,9 @@ DQ_RESULTS_DDL = f"""
 """
 
 
-def record_outcome(connection: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, *, run_id: str,
-                   as_of: date, validated_at: Any) -> int:
+def record_outcome(
+    connection: duckdb.DuckDBPyConnection, outcome: SuiteOutcome, *, run_id: str, as_of: date, validated_at: Any
+) -> int:
     """Append a suite's results to the validation history (never overwritten); returns rows written.
 
     Sample values are already masked (``_samples``); they are stored joined by " | ".
@@ -526,8 +563,21 @@ def record_outcome(connection: duckdb.DuckDBPyConnection, outcome: SuiteOutcome,
     connection.execute("create schema if not exists raw")
     connection.execute(DQ_RESULTS_DDL)
     rows = [
-        (run_id, as_of, o.suite, o.expectation, o.column, o.severity, o.success, o.element_count,
-         o.unexpected_count, o.unexpected_percent, " | ".join(o.sample_values) or None, o.message, validated_at)
+        (
+            run_id,
+            as_of,
+            o.suite,
+            o.expectation,
+            o.column,
+            o.severity,
+            o.success,
+            o.element_count,
+            o.unexpected_count,
+            o.unexpected_percent,
+            " | ".join(o.sample_values) or None,
+            o.message,
+            validated_at,
+        )
         for o in outcome.outcomes
     ]
     if rows:
@@ -564,8 +614,10 @@ def mask_value(value: str) -> str:
     """
     text = str(value)
     digits_only = _PHONE_SEPARATORS.sub("", text).removeprefix("+")
-    if digits_only.isascii() and digits_only.isdigit() and (
-        len(digits_only) == 11 or (len(digits_only) == 13 and digits_only.startswith("86"))
+    if (
+        digits_only.isascii()
+        and digits_only.isdigit()
+        and (len(digits_only) == 11 or (len(digits_only) == 13 and digits_only.startswith("86")))
     ):
         # mask the 4th to 7th digit of the 11-digit national number, in place
         national_start = len(digits_only) - 11

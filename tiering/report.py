@@ -213,7 +213,9 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         "Failing samples are masked.</p>"
         + _table(
             ["suite", "expectation", "column", "severity", "passed", "rows", "failed rows", "failed %", "sample"],
-            expectations, {5, 6, 7}, "expectations",
+            expectations,
+            {5, 6, 7},
+            "expectations",
         ),
         "<h2>3. Duplicates (去重)</h2>"
         f"<p>{source_records:,} source records → {golden:,} golden customers; {merged:,} records merged.</p>"
@@ -221,23 +223,34 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         + "<h3>Sample of merged CRM records</h3>"
         + _table(["system", "record", "name as entered", "rule", "golden customer", "golden name"], dedup_sample),
         "<h2>4. Missing values (缺失值)</h2>"
-        + _table(["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"],
-                 missing, {1, 3, 4})
+        + _table(
+            ["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"], missing, {1, 3, 4}
+        )
         + "<h3>Sample of pending customers</h3>"
         + _table(["customer", "name", "missing indicators"], pending),
         "<h2>5. Outliers (异常值)</h2>"
-        + _table(["rule", "reason code", "action", "lines flagged", "action applied", "amount removed (CNY)"],
-                 outlier_counts, {3, 4, 5})
+        + _table(
+            ["rule", "reason code", "action", "lines flagged", "action applied", "amount removed (CNY)"],
+            outlier_counts,
+            {3, 4, 5},
+        )
         + "<h3>Sample</h3>"
-        + _table(["order", "line", "customer", "date", "rule", "action", "original", "corrected", "detail"],
-                 outlier_sample, {6, 7}),
+        + _table(
+            ["order", "line", "customer", "date", "rule", "action", "original", "corrected", "detail"],
+            outlier_sample,
+            {6, 7},
+        ),
         f"<h2>6. Quarantined rows</h2><p>{quarantine_total:,} rows did not parse; contact data masked.</p>"
-        + _table(["entity", "file", "row", "reason", "record (masked)"], [
-            (*row[:4], mask_value(row[4]) if row[4] else row[4]) for row in quarantine
-        ]),
+        + _table(
+            ["entity", "file", "row", "reason", "record (masked)"],
+            [(*row[:4], mask_value(row[4]) if row[4] else row[4]) for row in quarantine],
+        ),
         "<h2>7. Reconciliation</h2>"
-        + _table(["check", "subject", "expected", "value", "parts", "value", "difference", "balanced"],
-                 reconciliation, {3, 5, 6}),
+        + _table(
+            ["check", "subject", "expected", "value", "parts", "value", "difference", "balanced"],
+            reconciliation,
+            {3, 5, 6},
+        ),
         "<h2>8. Tiers</h2>"
         + _table(["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %"], tiers, {2, 3, 4, 5})
         + f'<div class="charts">{score_chart}{share_chart}</div>',
@@ -278,7 +291,6 @@ def write_report(serving_path: Path, reports_dir: Path, *, run_id: str, as_of: s
         staged.write_text(text, encoding="utf-8")
         os.replace(staged, target)
     return Report(path, latest)
-
 
 
 def cleaning_counts(serving_path: Path, *, as_of: str) -> dict[str, int]:

@@ -1,6 +1,5 @@
 """Start a run when new extract files land, so a late delivery need not wait a night."""
 
-
 import json
 
 import dagster as dg

@@ -99,12 +99,21 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             f"raw.{entity.name} with lineage; unparseable rows go to raw._quarantine with a reason."
         ),
         check_specs=[
-            dg.AssetCheckSpec(RECONCILIATION_CHECK, asset=key, blocking=True,
-                              description="Rows read = rows loaded + rows quarantined, per file."),
-            dg.AssetCheckSpec(CONTRACT_CHECK, asset=key, blocking=True,
-                              description="Great Expectations, severity error: the contract holds."),
-            dg.AssetCheckSpec(QUALITY_CHECK, asset=key,
-                              description="Great Expectations, severity warn: data defects for cleaning."),
+            dg.AssetCheckSpec(
+                RECONCILIATION_CHECK,
+                asset=key,
+                blocking=True,
+                description="Rows read = rows loaded + rows quarantined, per file.",
+            ),
+            dg.AssetCheckSpec(
+                CONTRACT_CHECK,
+                asset=key,
+                blocking=True,
+                description="Great Expectations, severity error: the contract holds.",
+            ),
+            dg.AssetCheckSpec(
+                QUALITY_CHECK, asset=key, description="Great Expectations, severity warn: data defects for cleaning."
+            ),
         ],
     )
     def ingest_asset(context: dg.AssetExecutionContext):
@@ -119,8 +128,9 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name, as_of=config.as_of)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
-            quality.record_outcome(connection, outcome, run_id=context.run_id, as_of=config.as_of,
-                                   validated_at=datetime.now())
+            quality.record_outcome(
+                connection, outcome, run_id=context.run_id, as_of=config.as_of, validated_at=datetime.now()
+            )
 
         yield dg.MaterializeResult(
             metadata={

@@ -1,6 +1,5 @@
 """Publish asset: after a fully successful build, swap the marts into the serving folder."""
 
-
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
