@@ -72,7 +72,7 @@ backfill: manifest
 lint: setup
 	$(BIN)/ruff check tiering orchestration tests
 	$(BIN)/ruff format --check tiering orchestration tests
-	$(BIN)/sqlfluff lint dbt_project/models --dialect duckdb --templater jinja
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests
 
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock

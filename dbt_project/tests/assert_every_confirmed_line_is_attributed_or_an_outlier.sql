@@ -2,18 +2,31 @@
 -- excluded by an outlier rule: a line dropped without a trace.
 {{ config(meta={'dagster': {'ref': {'name': 'int_order_lines_attributed'}}}) }}
 with confirmed as (
-    select order_id, line_no from {{ ref('stg_erp__order_lines') }} where order_status = 'confirmed'
+    select
+        order_id,
+        line_no
+    from {{ ref('stg_erp__order_lines') }}
+    where order_status = 'confirmed'
 ),
 
 attributed as (
-    select order_id, line_no from {{ ref('int_order_lines_attributed') }}
+    select
+        order_id,
+        line_no
+    from {{ ref('int_order_lines_attributed') }}
 ),
 
 excluded as (
-    select order_id, line_no from {{ ref('int_order_lines_outliers_flagged') }} where is_applied and action = 'exclude'
+    select
+        order_id,
+        line_no
+    from {{ ref('int_order_lines_outliers_flagged') }}
+    where is_applied and action = 'exclude'
 )
 
-select confirmed.order_id, confirmed.line_no
+select
+    confirmed.order_id,
+    confirmed.line_no
 from confirmed
 left join attributed
     on confirmed.order_id = attributed.order_id and confirmed.line_no = attributed.line_no

@@ -1,7 +1,10 @@
 -- A returned row is a weighted dimension of a preset with no indicator: its score could never be computed.
-select dimensions.rubric, dimensions.dimension
+select
+    dimensions.rubric,
+    dimensions.dimension
 from {{ ref('rubric_dimensions') }} as dimensions
 left join {{ ref('rubric_indicators') }} as indicators
-    on dimensions.rubric = indicators.rubric
-    and dimensions.dimension = indicators.dimension
+    on
+        dimensions.rubric = indicators.rubric
+        and dimensions.dimension = indicators.dimension
 where indicators.indicator is null

@@ -94,10 +94,11 @@ phone_candidates as (
     from name_keyed as without_code
     inner join name_keyed as with_code
         on without_code.phone_key = with_code.phone_key
-    where without_code.name_cluster_key not like 'code:%'
+    where
+        without_code.name_cluster_key not like 'code:%'
         and with_code.name_cluster_key like 'code:%'
         and {{ name_similarity('without_code.normalized_name', 'with_code.normalized_name') }}
-            >= {{ var('phone_match_min_name_similarity') }}
+        >= {{ var('phone_match_min_name_similarity') }}
 ),
 
 phone_moves as (
@@ -122,21 +123,23 @@ clustered as (
 ranked as (
     select
         clustered.*,
-        count(*) over (partition by cluster_key) as cluster_size,
+        count(*) over (partition by clustered.cluster_key) as cluster_size,
         row_number() over (
-            partition by cluster_key
+            partition by clustered.cluster_key
             order by
-                system_priority,
-                case when is_credit_code_valid then 0 else 1 end,
-                case when system_priority = 1 then record_at end desc nulls last,
-                case when system_priority = 2 then record_at end asc nulls last,
-                source_customer_id
+                clustered.system_priority asc,
+                case when clustered.is_credit_code_valid then 0 else 1 end,
+                case when clustered.system_priority = 1 then clustered.record_at end desc nulls last,
+                case when clustered.system_priority = 2 then clustered.record_at end asc nulls last,
+                clustered.source_customer_id
         ) as survivor_rank
     from clustered
 ),
 
 survivors as (
-    select cluster_key, source_customer_id as customer_id
+    select
+        cluster_key,
+        source_customer_id as customer_id
     from ranked
     where survivor_rank = 1
 ),

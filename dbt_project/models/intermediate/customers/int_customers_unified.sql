@@ -22,11 +22,12 @@ crm_records as (
         matched.customer_id,
         crm_customers.*,
         {%- for attribute in crm_attributes %}
-        row_number() over (
-            partition by matched.customer_id
-            order by case when crm_customers.{{ attribute }} is null then 1 else 0 end,
-                crm_customers.updated_at desc nulls last, crm_customers.crm_customer_id
-        ) as {{ attribute }}_recency_rank{% if not loop.last %},{% endif %}
+            row_number() over (
+                partition by matched.customer_id
+                order by
+                    case when crm_customers.{{ attribute }} is null then 1 else 0 end,
+                    crm_customers.updated_at desc nulls last, crm_customers.crm_customer_id asc
+            ) as {{ attribute }}_recency_rank{% if not loop.last %},{% endif %}
         {%- endfor %}
     from matched
     inner join crm_customers
@@ -38,7 +39,7 @@ crm_attributes as (
     select
         customer_id,
         {%- for attribute in crm_attributes %}
-        max(case when {{ attribute }}_recency_rank = 1 then {{ attribute }} end) as {{ attribute }},
+            max(case when {{ attribute }}_recency_rank = 1 then {{ attribute }} end) as {{ attribute }},
         {%- endfor %}
         min(first_deal_date) as first_deal_date
     from crm_records
@@ -60,7 +61,8 @@ erp_starts as (
 relationship_starts as (
     select
         matched.customer_id,
-        max(case when matched.source_system = 'crm' and matched.is_survivor then matched.source_customer_id end) as survivor_crm_customer_id,
+        max(case when matched.source_system = 'crm' and matched.is_survivor then matched.source_customer_id end)
+            as survivor_crm_customer_id,
         max(case when matched.source_system = 'crm' then matched.source_customer_id end) as any_crm_customer_id,
         max(case when matched.source_system = 'erp' then matched.source_customer_id end) as erp_customer_id,
         max(case when matched.is_credit_code_valid then matched.credit_code end) as valid_credit_code,

@@ -34,7 +34,8 @@ settings as (
 prior_periods as (
     select
         cast({{ dbt.dateadd('day', -1, 'period_start') }} as date) as prior_period_end,
-        cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'period_start'))) }} as date) as prior_period_start
+        cast(            {{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'period_start'))) }} as date
+        ) as prior_period_start
     from periods
 ),
 
@@ -43,8 +44,11 @@ order_activity as (
         order_lines.customer_id,
         sum(case when order_lines.is_in_spend_period then order_lines.spend_amount else 0 end) as period_spend_cny,
         sum(
-            case when order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
-                then order_lines.spend_amount else 0 end
+            case
+                when order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
+                    then order_lines.spend_amount
+                else 0
+            end
         ) as prior_period_spend_cny,
         count(distinct case when order_lines.is_in_spend_period then order_lines.order_id end) as period_order_count,
         max(order_lines.order_date) as last_order_date
@@ -60,9 +64,11 @@ overdue as (
         sum(receivables.invoice_amount) as overdue_amount_cny
     from receivables
     inner join matched
-        on matched.source_system = 'erp'
-        and receivables.erp_customer_id = matched.source_customer_id
-    where receivables.invoice_date <= {{ as_of_date() }}
+        on
+            matched.source_system = 'erp'
+            and receivables.erp_customer_id = matched.source_customer_id
+    where
+        receivables.invoice_date <= {{ as_of_date() }}
         and receivables.due_date < {{ as_of_date() }}
         and (receivables.paid_date is null or receivables.paid_date > {{ as_of_date() }})
     group by matched.customer_id
@@ -74,12 +80,14 @@ recent_complaints as (
         count(*) as recent_complaint_count
     from complaints
     inner join matched
-        on matched.source_system = 'crm'
-        and complaints.crm_customer_id = matched.source_customer_id
+        on
+            matched.source_system = 'crm'
+            and complaints.crm_customer_id = matched.source_customer_id
     cross join settings
-    where cast(complaints.opened_at as date) <= {{ as_of_date() }}
+    where
+        cast(complaints.opened_at as date) <= {{ as_of_date() }}
         and cast(complaints.opened_at as date)
-            > cast({{ dbt.dateadd('day', '-settings.churn_complaint_window_days', as_of_date()) }} as date)
+        > cast({{ dbt.dateadd('day', '-settings.churn_complaint_window_days', as_of_date()) }} as date)
     group by matched.customer_id
 ),
 
@@ -95,12 +103,12 @@ final as (
         coalesce(overdue.overdue_amount_cny, 0) as overdue_amount_cny,
         coalesce(recent_complaints.recent_complaint_count, 0) as recent_complaint_count,
         order_activity.last_order_date is null
-            or order_activity.last_order_date
-            <= cast({{ dbt.dateadd('month', '-settings.inactivity_trigger_months', as_of_date()) }} as date)
+        or order_activity.last_order_date
+        <= cast({{ dbt.dateadd('month', '-settings.inactivity_trigger_months', as_of_date()) }} as date)
             as is_inactive,
         coalesce(order_activity.prior_period_spend_cny, 0) > 0
-            and coalesce(order_activity.period_spend_cny, 0) * 100
-            < order_activity.prior_period_spend_cny * (100 - settings.churn_spend_drop_pct)
+        and coalesce(order_activity.period_spend_cny, 0) * 100
+        < order_activity.prior_period_spend_cny * (100 - settings.churn_spend_drop_pct)
             as has_spend_drop,
         customers.owner_name
     from customers

@@ -43,11 +43,14 @@ current_state as (
 ),
 
 previous_state as (
-{% if is_incremental() %}
-    select *
-    from {{ this }}
-    where as_of_date = (select max(as_of_date) from {{ this }} where as_of_date < {{ as_of_date() }})
-{% else %}
+    {% if is_incremental() %}
+        select *
+        from {{ this }}
+        where as_of_date = (
+            select max(as_of_date) from {{ this }}
+            where as_of_date < {{ as_of_date() }}
+        )
+    {% else %}
     -- First build: no history yet, every customer is tiered for the first time.
     select
         cast(null as {{ dbt.type_string() }}) as customer_id,
@@ -73,7 +76,8 @@ decided as (
             when previous_state.customer_id is null then 'initial'
             when previous_state.anchor_date < current_state.cycle_start_date then 'cycle'
             when previous_state.anchor_spend_cny = 0 and current_state.period_spend_cny > 0 then 'spend_trigger'
-            when previous_state.anchor_spend_cny > 0
+            when
+                previous_state.anchor_spend_cny > 0
                 and abs(current_state.period_spend_cny - previous_state.anchor_spend_cny) * 100
                 > previous_state.anchor_spend_cny * current_state.spend_change_trigger_pct
                 then 'spend_trigger'

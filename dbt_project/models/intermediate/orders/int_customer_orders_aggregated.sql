@@ -37,12 +37,15 @@ aggregated as (
         sum(case when order_lines.is_in_spend_period then order_lines.cost_excl_tax else 0 end) as period_cost_excl_tax_cny,
         count(distinct case when order_lines.is_in_spend_period then order_lines.product_category end) as period_category_count,
         count(distinct case when order_lines.is_in_spend_period then order_lines.order_id end) as period_order_count,
-        count(distinct case when order_lines.is_in_spend_period
-            then extract(year from order_lines.order_date) * 100 + extract(month from order_lines.order_date) end)
+        count(distinct case
+            when order_lines.is_in_spend_period
+                then extract(year from order_lines.order_date) * 100 + extract(month from order_lines.order_date)
+        end)
             as period_active_month_count,
         min(order_lines.order_date) as first_order_date,
         max(case when order_lines.order_date <= settings.as_of_date then order_lines.order_date end) as last_order_date,
-        max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end) = 1 as has_capped_line_in_period
+        max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end)
+        = 1 as has_capped_line_in_period
     from order_lines
     cross join settings
     group by order_lines.customer_id

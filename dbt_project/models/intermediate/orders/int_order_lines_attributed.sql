@@ -36,9 +36,11 @@ confirmed as (
         end as cleaned_amount_incl_tax
     from order_lines
     left join outlier_actions
-        on order_lines.order_id = outlier_actions.order_id
-        and order_lines.line_no = outlier_actions.line_no
-    where order_lines.order_status = 'confirmed'
+        on
+            order_lines.order_id = outlier_actions.order_id
+            and order_lines.line_no = outlier_actions.line_no
+    where
+        order_lines.order_status = 'confirmed'
         and (outlier_actions.action is null or outlier_actions.action <> 'exclude')
 ),
 

@@ -34,10 +34,15 @@ priced as (
         cast(round(order_lines.amount_incl_tax / (1 + order_lines.tax_rate), 2) as decimal(18, 2)) as revenue_excl_tax,
         case
             when order_lines.amount_incl_tax > 0 and order_lines.cost_excl_tax > 0
-                then ln(cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double) / cast(order_lines.cost_excl_tax as double))
+                then
+                    ln(
+                        cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double)
+                        / cast(order_lines.cost_excl_tax as double)
+                    )
         end as log_markup,
-        case when order_lines.amount_incl_tax > 0
-            then ln(cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double))
+        case
+            when order_lines.amount_incl_tax > 0
+                then ln(cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double))
         end as log_revenue
     from order_lines
     left join products
@@ -45,21 +50,30 @@ priced as (
 ),
 
 customer_markups as (
-    select erp_customer_id, {{ median('log_markup') }} as median_log_markup, count(*) as markup_lines
+    select
+        erp_customer_id,
+        {{ median('log_markup') }} as median_log_markup,
+        count(*) as markup_lines
     from priced
     where log_markup is not null
     group by erp_customer_id
 ),
 
 category_markups as (
-    select product_category, {{ median('log_markup') }} as median_log_markup, count(*) as markup_lines
+    select
+        product_category,
+        {{ median('log_markup') }} as median_log_markup,
+        count(*) as markup_lines
     from priced
     where log_markup is not null
     group by product_category
 ),
 
 category_medians as (
-    select product_category, {{ median('log_revenue') }} as median_log_revenue, count(*) as category_lines
+    select
+        product_category,
+        {{ median('log_revenue') }} as median_log_revenue,
+        count(*) as category_lines
     from priced
     where log_revenue is not null
     group by product_category
@@ -99,7 +113,8 @@ measured_raw as (
 -- The markup a line is compared with: its customer's median, or its product category's when the
 -- customer has too few lines for a median to mean anything.
 extra_zero_rule as (
-    select * from rules where rule = 'amount_extra_zero'
+    select * from rules
+    where rule = 'amount_extra_zero'
 ),
 
 measured as (
@@ -121,7 +136,12 @@ measured as (
 ),
 
 hits as (
-    select measured.*, rules.rule, rules.reason_code, rules.action, rules.sort_order,
+    select
+        measured.*,
+        rules.rule,
+        rules.reason_code,
+        rules.action,
+        rules.sort_order,
         cast(null as double) as limit_revenue,
         'amount_incl_tax ' || cast(measured.amount_incl_tax as {{ dbt.type_string() }}) || ' is not positive' as detail
     from measured
@@ -130,18 +150,28 @@ hits as (
 
     union all
 
-    select measured.*, rules.rule, rules.reason_code, rules.action, rules.sort_order,
+    select
+        measured.*,
+        rules.rule,
+        rules.reason_code,
+        rules.action,
+        rules.sort_order,
         cast(measured.cost_excl_tax as double) * exp(measured.median_log_markup) as limit_revenue,
         'revenue / cost ' || cast(round(exp(measured.log_markup), 2) as {{ dbt.type_string() }})
-            || ' vs the ' || measured.markup_reference || '''s median '
-            || cast(round(exp(measured.median_log_markup), 2) as {{ dbt.type_string() }}) as detail
+        || ' vs the ' || measured.markup_reference || '''s median '
+        || cast(round(exp(measured.median_log_markup), 2) as {{ dbt.type_string() }}) as detail
     from measured
     inner join rules on rules.rule = 'amount_extra_zero'
     where measured.log_markup - measured.median_log_markup >= ln(cast(rules.threshold as double))
 
     union all
 
-    select measured.*, rules.rule, rules.reason_code, rules.action, rules.sort_order,
+    select
+        measured.*,
+        rules.rule,
+        rules.reason_code,
+        rules.action,
+        rules.sort_order,
         cast(null as double) as limit_revenue,
         'order_date ' || cast(measured.order_date as {{ dbt.type_string() }}) || ' is after the as-of date' as detail
     from measured
@@ -151,24 +181,36 @@ hits as (
 
     union all
 
-    select measured.*, rules.rule, rules.reason_code, rules.action, rules.sort_order,
+    select
+        measured.*,
+        rules.rule,
+        rules.reason_code,
+        rules.action,
+        rules.sort_order,
         cast(null as double) as limit_revenue,
         'cost ' || cast(measured.cost_excl_tax as {{ dbt.type_string() }}) || ' vs revenue '
-            || cast(measured.revenue_excl_tax as {{ dbt.type_string() }}) as detail
+        || cast(measured.revenue_excl_tax as {{ dbt.type_string() }}) as detail
     from measured
     inner join rules on rules.rule = 'cost_far_above_revenue'
-    where measured.cost_excl_tax > rules.threshold * measured.revenue_excl_tax
+    where
+        measured.cost_excl_tax > rules.threshold * measured.revenue_excl_tax
         and measured.revenue_excl_tax > 0
 
     union all
 
-    select measured.*, rules.rule, rules.reason_code, rules.action, rules.sort_order,
+    select
+        measured.*,
+        rules.rule,
+        rules.reason_code,
+        rules.action,
+        rules.sort_order,
         exp(measured.median_log_revenue + cast(rules.threshold as double) * measured.robust_sd_log_revenue) as limit_revenue,
         'revenue ' || cast(measured.revenue_excl_tax as {{ dbt.type_string() }}) || ' above the '
-            || coalesce(measured.product_category, '?') || ' limit' as detail
+        || coalesce(measured.product_category, '?') || ' limit' as detail
     from measured
     inner join rules on rules.rule = 'amount_far_above_category_range'
-    where measured.robust_sd_log_revenue > 0
+    where
+        measured.robust_sd_log_revenue > 0
         and measured.category_lines >= coalesce(rules.min_group_lines, 1)
         and measured.log_revenue > measured.median_log_revenue + cast(rules.threshold as double) * measured.robust_sd_log_revenue
 ),

@@ -10,7 +10,8 @@ final as (
         customer_id,
         dimension,
         max(dimension_weight) as dimension_weight,
-        cast(case when max(case when is_pending then 1 else 0 end) = 0 then sum(weighted_score) end as decimal(9, 4)) as dimension_score,
+        cast(case when max(case when is_pending then 1 else 0 end) = 0 then sum(weighted_score) end as decimal(9, 4))
+            as dimension_score,
         max(case when is_pending then 1 else 0 end) = 1 as is_pending,
         {{ dbt.listagg(
             "case when is_pending then indicator end",

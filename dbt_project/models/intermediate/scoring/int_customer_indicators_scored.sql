@@ -36,13 +36,17 @@ categories as (
 ),
 
 lowest_band_scores as (
-    select indicator, min(score) as lowest_score
+    select
+        indicator,
+        min(score) as lowest_score
     from bands
     group by indicator
 ),
 
 lowest_category_scores as (
-    select indicator, min(score) as lowest_score
+    select
+        indicator,
+        min(score) as lowest_score
     from categories
     group by indicator
 ),
@@ -72,10 +76,12 @@ band_scores as (
         bands.score
     from measured
     inner join bands
-        on measured.indicator = bands.indicator
-        and (bands.lower_bound is null or measured.raw_value >= bands.lower_bound)
-        and (bands.upper_bound is null or measured.raw_value < bands.upper_bound)
-    where measured.scoring_method = 'bands'
+        on
+            measured.indicator = bands.indicator
+            and (bands.lower_bound is null or measured.raw_value >= bands.lower_bound)
+            and (bands.upper_bound is null or measured.raw_value < bands.upper_bound)
+    where
+        measured.scoring_method = 'bands'
         and measured.raw_value is not null
 ),
 
@@ -86,7 +92,8 @@ linear_fractions as (
         direction,
         {{ divide('raw_value - linear_min', 'linear_max - linear_min', scale=6) }} as fraction
     from measured
-    where scoring_method = 'linear'
+    where
+        scoring_method = 'linear'
         and raw_value is not null
 ),
 
@@ -118,7 +125,8 @@ percentile_scores as (
             else cume_dist() over (partition by indicator order by raw_value asc)
         end, 4) as decimal(9, 4)) as score
     from measured
-    where scoring_method = 'percentile'
+    where
+        scoring_method = 'percentile'
         and raw_value is not null
 ),
 
@@ -129,19 +137,36 @@ category_scores as (
         categories.score
     from measured
     inner join categories
-        on measured.indicator = categories.indicator
-        and measured.raw_category = categories.category
+        on
+            measured.indicator = categories.indicator
+            and measured.raw_category = categories.category
     where measured.scoring_method = 'categories'
 ),
 
 method_scores as (
-    select customer_id, indicator, score from band_scores
+    select
+        customer_id,
+        indicator,
+        score
+    from band_scores
     union all
-    select customer_id, indicator, score from linear_scores
+    select
+        customer_id,
+        indicator,
+        score
+    from linear_scores
     union all
-    select customer_id, indicator, score from percentile_scores
+    select
+        customer_id,
+        indicator,
+        score
+    from percentile_scores
     union all
-    select customer_id, indicator, score from category_scores
+    select
+        customer_id,
+        indicator,
+        score
+    from category_scores
 ),
 
 scored as (
@@ -155,8 +180,9 @@ scored as (
         end as lowest_score
     from measured
     left join method_scores
-        on measured.customer_id = method_scores.customer_id
-        and measured.indicator = method_scores.indicator
+        on
+            measured.customer_id = method_scores.customer_id
+            and measured.indicator = method_scores.indicator
     left join lowest_band_scores
         on measured.indicator = lowest_band_scores.indicator
     left join lowest_category_scores
@@ -204,7 +230,7 @@ final as (
         -- Filled either by a cleaning rule (int_indicator_values_imputed) or by the rubric's
         -- lowest_band policy for a value still missing.
         with_policy.is_rule_imputed
-            or (with_policy.is_missing and with_policy.missing_policy = 'lowest_band') as is_imputed,
+        or (with_policy.is_missing and with_policy.missing_policy = 'lowest_band') as is_imputed,
         case
             when with_policy.is_rule_imputed then with_policy.rule_imputation
             when with_policy.is_missing and with_policy.missing_policy = 'lowest_band' then 'lowest_band'

@@ -46,12 +46,16 @@ invoices_due as (
     select
         matched.customer_id,
         count(*) as period_invoices_due_count,
-        sum(case when receivables.paid_date is not null and receivables.paid_date <= receivables.due_date
-            then 1 else 0 end) as period_invoices_on_time_count
+        sum(case
+            when receivables.paid_date is not null and receivables.paid_date <= receivables.due_date
+                then 1
+            else 0
+        end) as period_invoices_on_time_count
     from receivables
     inner join matched
-        on matched.source_system = 'erp'
-        and receivables.erp_customer_id = matched.source_customer_id
+        on
+            matched.source_system = 'erp'
+            and receivables.erp_customer_id = matched.source_customer_id
     cross join periods
     where receivables.due_date between periods.period_start and periods.period_end
     group by matched.customer_id
@@ -64,8 +68,9 @@ period_complaints as (
         count(*) as period_complaint_count
     from complaints
     inner join matched
-        on matched.source_system = 'crm'
-        and complaints.crm_customer_id = matched.source_customer_id
+        on
+            matched.source_system = 'crm'
+            and complaints.crm_customer_id = matched.source_customer_id
     cross join periods
     where cast(complaints.opened_at as date) between periods.period_start and periods.period_end
     group by matched.customer_id

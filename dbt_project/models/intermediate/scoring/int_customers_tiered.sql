@@ -37,10 +37,11 @@ final as (
         coalesce(scored_tiers.tier, 'pending') as tier
     from composited
     left join tiers as scored_tiers
-        on not composited.is_pending
-        and (scored_tiers.min_score is not null or scored_tiers.max_score is not null)
-        and (scored_tiers.min_score is null or composited.weighted_total >= scored_tiers.min_score)
-        and (scored_tiers.max_score is null or composited.weighted_total < scored_tiers.max_score)
+        on
+            not composited.is_pending
+            and (scored_tiers.min_score is not null or scored_tiers.max_score is not null)
+            and (scored_tiers.min_score is null or composited.weighted_total >= scored_tiers.min_score)
+            and (scored_tiers.max_score is null or composited.weighted_total < scored_tiers.max_score)
 )
 
 select * from final

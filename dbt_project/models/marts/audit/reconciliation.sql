@@ -41,7 +41,10 @@ settings as (
 ),
 
 quarantine_counts as (
-    select file_checksum, entity, count(*) as rows_quarantined
+    select
+        file_checksum,
+        entity,
+        count(*) as rows_quarantined
     from quarantined
     group by file_checksum, entity
 ),
@@ -53,17 +56,20 @@ file_checks as (
         'rows read' as expected_label,
         cast(files.rows_read as decimal(20, 2)) as expected_value,
         'rows loaded + rows quarantined' as actual_label,
-        cast(coalesce(landed_rows.rows_landed, 0) + coalesce(quarantine_counts.rows_quarantined, 0) as decimal(20, 2)) as actual_value,
+        cast(coalesce(landed_rows.rows_landed, 0) + coalesce(quarantine_counts.rows_quarantined, 0) as decimal(20, 2))
+            as actual_value,
         files.entity || ', sha256 ' || files.file_checksum
-            || ', loaded ' || cast(coalesce(landed_rows.rows_landed, 0) as {{ dbt.type_string() }})
-            || ', quarantined ' || cast(coalesce(quarantine_counts.rows_quarantined, 0) as {{ dbt.type_string() }}) as detail
+        || ', loaded ' || cast(coalesce(landed_rows.rows_landed, 0) as {{ dbt.type_string() }})
+        || ', quarantined ' || cast(coalesce(quarantine_counts.rows_quarantined, 0) as {{ dbt.type_string() }}) as detail
     from files
     left join landed_rows
-        on files.file_checksum = landed_rows.file_checksum
-        and files.entity = landed_rows.entity
+        on
+            files.file_checksum = landed_rows.file_checksum
+            and files.entity = landed_rows.entity
     left join quarantine_counts
-        on files.file_checksum = quarantine_counts.file_checksum
-        and files.entity = quarantine_counts.entity
+        on
+            files.file_checksum = quarantine_counts.file_checksum
+            and files.entity = quarantine_counts.entity
 ),
 
 customer_checks as (
@@ -74,9 +80,11 @@ customer_checks as (
         cast(count(*) as decimal(20, 2)) as expected_value,
         'golden customers + merged records' as actual_label,
         cast(count(distinct customer_id) + sum(case when is_merged then 1 else 0 end) as decimal(20, 2)) as actual_value,
-        'merged by credit_code ' || cast(sum(case when is_merged and match_rule = 'credit_code' then 1 else 0 end) as {{ dbt.type_string() }})
-            || ', by name ' || cast(sum(case when is_merged and match_rule = 'name' then 1 else 0 end) as {{ dbt.type_string() }})
-            || ', by phone ' || cast(sum(case when is_merged and match_rule = 'phone' then 1 else 0 end) as {{ dbt.type_string() }}) as detail
+        'merged by credit_code '
+        || cast(sum(case when is_merged and match_rule = 'credit_code' then 1 else 0 end) as {{ dbt.type_string() }})
+        || ', by name ' || cast(sum(case when is_merged and match_rule = 'name' then 1 else 0 end) as {{ dbt.type_string() }})
+        || ', by phone '
+        || cast(sum(case when is_merged and match_rule = 'phone' then 1 else 0 end) as {{ dbt.type_string() }}) as detail
     from matched
 ),
 
@@ -109,33 +117,50 @@ spend_by_line as (
     select
         line_spend.is_in_spend_period,
         line_spend.spend_amount,
-        case when outlier_spend.order_id is not null then line_spend.spend_amount - outlier_spend.corrected_spend else 0 end as outlier_spend_removed
+        case when outlier_spend.order_id is not null then line_spend.spend_amount - outlier_spend.corrected_spend else 0 end
+            as outlier_spend_removed
     from line_spend
     left join outlier_spend
-        on line_spend.order_id = outlier_spend.order_id
-        and line_spend.line_no = outlier_spend.line_no
+        on
+            line_spend.order_id = outlier_spend.order_id
+            and line_spend.line_no = outlier_spend.line_no
 ),
 
 {% for scope in ['all', 'period'] %}
-spend_{{ scope }} as (
-    select
-        '{{ "confirmed_spend" if scope == "all" else "confirmed_spend_in_period" }}' as check_name,
-        '{{ "confirmed order lines, every date" if scope == "all" else "confirmed order lines in the spend period" }}' as subject,
-        'confirmed-order spend' as expected_label,
-        (select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from spend_by_line
-            {% if scope == 'period' %}where is_in_spend_period{% endif %}) as expected_value,
-        'attributed + unknown customer + outliers removed' as actual_label,
-        (select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from attributed
-            {% if scope == 'period' %}where is_in_spend_period{% endif %})
-            + (select cast(coalesce(sum(outlier_spend_removed), 0) as decimal(20, 2)) from spend_by_line
-            {% if scope == 'period' %}where is_in_spend_period{% endif %}) as actual_value,
-        'attributed to customers ' || cast((select coalesce(sum(spend_amount), 0) from attributed where customer_id is not null
-            {% if scope == 'period' %}and is_in_spend_period{% endif %}) as {{ dbt.type_string() }})
-            || ', unknown customer ' || cast((select coalesce(sum(spend_amount), 0) from attributed where customer_id is null
-            {% if scope == 'period' %}and is_in_spend_period{% endif %}) as {{ dbt.type_string() }})
-            || ', removed as outliers ' || cast((select coalesce(sum(outlier_spend_removed), 0) from spend_by_line
-            {% if scope == 'period' %}where is_in_spend_period{% endif %}) as {{ dbt.type_string() }}) as detail
-),
+    spend_{{ scope }} as (
+        select
+            '{{ "confirmed_spend" if scope == "all" else "confirmed_spend_in_period" }}' as check_name,
+            '{{ "confirmed order lines, every date" if scope == "all" else "confirmed order lines in the spend period" }}'
+                as subject,
+            'confirmed-order spend' as expected_label,
+            (
+                select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from spend_by_line
+                {% if scope == 'period' %}where is_in_spend_period{% endif %}
+            ) as expected_value,
+            'attributed + unknown customer + outliers removed' as actual_label,
+            (
+                select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from attributed
+                {% if scope == 'period' %}where is_in_spend_period{% endif %}
+            )
+            + (
+                select cast(coalesce(sum(outlier_spend_removed), 0) as decimal(20, 2)) from spend_by_line
+                {% if scope == 'period' %}where is_in_spend_period{% endif %}
+            ) as actual_value,
+            'attributed to customers ' || cast((
+                select coalesce(sum(spend_amount), 0) from attributed
+                where customer_id is not null
+                    {% if scope == 'period' %}and is_in_spend_period{% endif %}
+            ) as {{ dbt.type_string() }})
+            || ', unknown customer ' || cast((
+                select coalesce(sum(spend_amount), 0) from attributed
+                where customer_id is null
+                    {% if scope == 'period' %}and is_in_spend_period{% endif %}
+            ) as {{ dbt.type_string() }})
+            || ', removed as outliers ' || cast((
+                select coalesce(sum(outlier_spend_removed), 0) from spend_by_line
+                {% if scope == 'period' %}where is_in_spend_period{% endif %}
+            ) as {{ dbt.type_string() }}) as detail
+    ),
 {% endfor %}
 
 checks as (

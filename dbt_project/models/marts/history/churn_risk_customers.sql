@@ -42,7 +42,7 @@ final as (
         flagged.overdue_invoice_count,
         flagged.overdue_amount_cny,
         flagged.recent_complaint_count,
-        row_number() over (order by flagged.period_spend_cny desc, flagged.prior_period_spend_cny desc, flagged.customer_id)
+        row_number() over (order by flagged.period_spend_cny desc, flagged.prior_period_spend_cny desc, flagged.customer_id asc)
             as risk_rank
     from flagged
     inner join customers

@@ -18,7 +18,8 @@ tiers as (
 changes as (
     select *
     from stabilized
-    where retier_reason in ('cycle', 'spend_trigger', 'inactivity_trigger')
+    where
+        retier_reason in ('cycle', 'spend_trigger', 'inactivity_trigger')
         and effective_tier <> previous_effective_tier
 ),
 
@@ -33,12 +34,14 @@ indicator_moves as (
         ) as move_rank
     from changes
     inner join indicator_scores as after_scores
-        on changes.customer_id = after_scores.customer_id
-        and changes.as_of_date = after_scores.as_of_date
+        on
+            changes.customer_id = after_scores.customer_id
+            and changes.as_of_date = after_scores.as_of_date
     left join indicator_scores as before_scores
-        on changes.customer_id = before_scores.customer_id
-        and changes.previous_as_of_date = before_scores.as_of_date
-        and after_scores.indicator = before_scores.indicator
+        on
+            changes.customer_id = before_scores.customer_id
+            and changes.previous_as_of_date = before_scores.as_of_date
+            and after_scores.indicator = before_scores.indicator
 ),
 
 top_moves as (

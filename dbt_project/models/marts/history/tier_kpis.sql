@@ -35,7 +35,8 @@ final as (
         tiers.tier,
         tiers.tier_name_zh,
         coalesce(per_tier.customer_count, 0) as customer_count,
-        {{ divide('100 * per_tier.repurchasing_customers', 'per_tier.customer_count', scale=2, precision=9) }} as repurchase_rate_pct,
+        {{ divide('100 * per_tier.repurchasing_customers', 'per_tier.customer_count', scale=2, precision=9) }}
+            as repurchase_rate_pct,
         {{ divide('100 * per_tier.inactive_customers', 'per_tier.customer_count', scale=2, precision=9) }} as churn_rate_pct,
         {{ divide('100 * (per_tier.period_spend_cny - per_tier.prior_period_spend_cny)', 'per_tier.prior_period_spend_cny', scale=2, precision=9) }}
             as spend_growth_pct,

@@ -10,7 +10,10 @@ with history as (
 dates as (
     select
         {{ as_of_date() }} as as_of_date,
-        (select max(as_of_date) from history where as_of_date < {{ as_of_date() }}) as from_as_of_date
+        (
+            select max(as_of_date) from history
+            where as_of_date < {{ as_of_date() }}
+        ) as from_as_of_date
 ),
 
 current_tiers as (

@@ -57,8 +57,9 @@ final as (
     from tiers
     cross join dimensions
     left join per_tier
-        on tiers.tier = per_tier.tier
-        and dimensions.dimension = per_tier.dimension
+        on
+            tiers.tier = per_tier.tier
+            and dimensions.dimension = per_tier.dimension
     cross join rubric
 )
 

@@ -39,12 +39,14 @@ final as (
         tiers.tier_name_zh,
         tiers.tier_name_en,
         coalesce(per_tier.customer_count, 0) as customer_count,
-        case when tiers.tier <> 'pending' then
-            coalesce({{ divide('100 * per_tier.customer_count', 'tiered_totals.tiered_customer_count') }}, 0)
+        case
+            when tiers.tier <> 'pending' then
+                coalesce({{ divide('100 * per_tier.customer_count', 'tiered_totals.tiered_customer_count') }}, 0)
         end as customer_share_pct,
         coalesce({{ divide('per_tier.total_spend_cny', 10000, scale=6) }}, 0) as total_spend_10k,
-        case when tiers.tier <> 'pending' then
-            coalesce({{ divide('100 * per_tier.total_spend_cny', 'tiered_totals.tiered_spend_cny') }}, 0)
+        case
+            when tiers.tier <> 'pending' then
+                coalesce({{ divide('100 * per_tier.total_spend_cny', 'tiered_totals.tiered_spend_cny') }}, 0)
         end as spend_share_pct,
         cast(round(per_tier.avg_margin_pct, 2) as decimal(9, 2)) as avg_margin_pct,
         tiers.strategy,

@@ -32,7 +32,8 @@ strategic as (
         tiered.potential_score,
         tiered.risk_score,
         tiered.strategic_score,
-        {{ dbt.hash(dbt.concat(['tiered.customer_id', "'|'", 'cast(' ~ as_of_date() ~ ' as ' ~ dbt.type_string() ~ ')'])) }} as sample_key
+        {{ dbt.hash(dbt.concat(['tiered.customer_id', "'|'", 'cast(' ~ as_of_date() ~ ' as ' ~ dbt.type_string() ~ ')'])) }}
+            as sample_key
     from tiered
     where tiered.tier = 'strategic'
 ),
