@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from tiering.contract import ENTITIES, Entity, entity_for_file
+from tiering.settings import duckdb_config
 
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = (
@@ -326,7 +327,7 @@ def ingest_entity(
     loaded_at = loaded_at or datetime.now()
     result = EntityResult(entity_name)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse_path)) as connection:
+    with duckdb.connect(str(warehouse_path), config=duckdb_config()) as connection:
         ensure_raw_schema(connection)
         for path in landed_files(landing_dir, entity_name):
             result.files.append(load_file(connection, path, entity, batch_id=batch_id, loaded_at=loaded_at))

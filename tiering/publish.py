@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from tiering.settings import duckdb_config
+
 # Published table -> the warehouse relation it copies. The names are a contract with BI users.
 PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
@@ -69,7 +71,7 @@ def publish(
     published_at = datetime.now()
     row_counts: dict[str, int] = {}
     try:
-        with duckdb.connect(str(staged_db)) as connection:
+        with duckdb.connect(str(staged_db), config=duckdb_config()) as connection:
             connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
             for name, relation in tables.items():
                 connection.execute(f"create table main.{name} as select * from warehouse.{relation}")

@@ -124,7 +124,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             raise dg.Failure(description=f"{entity.name}: {error}") from error
         if not result.files:
             context.log.warning(f"No {entity.name}*.csv file in {config.landing_dir}")
-        with duckdb.connect(str(config.warehouse_path)) as connection:
+        with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
             outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name, as_of=config.as_of)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
