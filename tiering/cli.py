@@ -43,6 +43,7 @@ def _summary(args: argparse.Namespace) -> int:
     print(f"Published DuckDB file (open read-only): {config.serving_path}")
     print(f"Parquet copies:                         {config.parquet_dir}")
     print(f"Build warehouse (pipeline only):        {config.warehouse_path}")
+    print(f"Auditor report of the latest run:       {config.reports_dir / 'latest.html'}")
     return 0
 
 
