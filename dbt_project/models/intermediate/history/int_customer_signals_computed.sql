@@ -22,6 +22,10 @@ customers as (
     select * from {{ ref('int_customers_unified') }}
 ),
 
+customer_orders as (
+    select * from {{ ref('int_customer_orders_aggregated') }}
+),
+
 periods as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
@@ -39,22 +43,30 @@ prior_periods as (
     from periods
 ),
 
-order_activity as (
+-- Spend, orders and the last order of this period come from int_customer_orders_aggregated;
+-- only the period before is summed here.
+prior_activity as (
     select
         order_lines.customer_id,
-        sum(case when order_lines.is_in_spend_period then order_lines.spend_amount else 0 end) as period_spend_cny,
-        sum(
-            case
-                when order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
-                    then order_lines.spend_amount
-                else 0
-            end
-        ) as prior_period_spend_cny,
-        count(distinct case when order_lines.is_in_spend_period then order_lines.order_id end) as period_order_count,
-        max(order_lines.order_date) as last_order_date
+        sum(order_lines.spend_amount) as prior_period_spend_cny
     from order_lines
     cross join prior_periods
+    where order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
     group by order_lines.customer_id
+),
+
+order_activity as (
+    select
+        customers.customer_id,
+        customer_orders.period_spend_cny,
+        prior_activity.prior_period_spend_cny,
+        customer_orders.period_order_count,
+        customer_orders.last_order_date
+    from customers
+    left join customer_orders
+        on customers.customer_id = customer_orders.customer_id
+    left join prior_activity
+        on customers.customer_id = prior_activity.customer_id
 ),
 
 overdue as (
