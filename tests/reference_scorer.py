@@ -1,6 +1,6 @@
 """A small pure-Python scorer that mirrors the dbt scoring models, rule for rule.
 
-It reads the same seeds (tiering.rubric.load_rubric) and is cross-checked against the dbt
+It reads the same seeds (tiering.rubric.checks.load_rubric) and is cross-checked against the dbt
 output on the worked-example fixture (test_pipeline_e2e), so property tests on it speak for
 the SQL: int_customer_indicators_scored, int_customer_dimensions_scored, int_customers_tiered.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from tiering.rubric import Indicator, Rubric
+from tiering.rubric.checks import Indicator, Rubric
 
 FOUR = Decimal("0.0001")
 SIX = Decimal("0.000001")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tiering.ahp import AhpError, compute, read_matrix, require_consistent, write_weights
 from tiering.cli import main
-from tiering.rubric import SEEDS_DIR, check_rubric
+from tiering.rubric.ahp import AhpError, compute, read_matrix, require_consistent, write_weights
+from tiering.rubric.checks import SEEDS_DIR, check_rubric
 
 
 def test_a_perfectly_consistent_matrix_gives_its_weights_exactly_and_cr_0():

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tiering.alerts import Downgrade, FileNotifier, LogNotifier, load_notifier
+from tiering.publish.alerts import Downgrade, FileNotifier, LogNotifier, load_notifier
 
 DOWNGRADE = Downgrade("C1", "某公司", "2026-02-15", "strategic", "key", "spend_trigger", 97.5, 89.5, None, "王芳")
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tiering.contract import ENTITIES
-from tiering.generate import credit_code_check_char
-from tiering.publish import PUBLISHED_TABLES
+from tiering.demo.generate import credit_code_check_char
+from tiering.ingest.contract import ENTITIES
+from tiering.publish.serving import PUBLISHED_TABLES
 
 AS_OF = "2026-06-30"
 PERIOD_START = "2025-07-01"

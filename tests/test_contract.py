@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tiering.contract import ENTITIES, entity_for_file
+from tiering.ingest.contract import ENTITIES, entity_for_file
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extract-contract.md"
 

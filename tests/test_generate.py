@@ -12,8 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 import pytest
 
-from tiering.contract import ENTITIES
-from tiering.generate import (
+from tiering.demo.generate import (
     CITIES,
     DEFECT_BASIS,
     DEFECT_RATES,
@@ -26,6 +25,7 @@ from tiering.generate import (
     is_valid_credit_code,
     main,
 )
+from tiering.ingest.contract import ENTITIES
 
 AS_OF = date(2025, 6, 30)
 CUSTOMERS = 2000

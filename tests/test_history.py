@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tiering.contract import ENTITIES
+from tiering.ingest.contract import ENTITIES
 
 DATES = ("2026-01-01", "2026-02-15", "2026-04-01")
 RUBRIC = "value_only"
@@ -213,7 +213,7 @@ def test_the_backfill_command_runs_each_date_in_order(landing, tmp_path, monkeyp
 
 
 def test_migration_between_any_two_dates_reconciles_and_names_unpublished_dates(history):
-    from tiering.history import tier_migration
+    from tiering.publish.migration import tier_migration
 
     rows = tier_migration(history.serving_path, "2026-01-01", "2026-04-01")
     assert sorted((row[0], row[1], row[2]) for row in rows) == [

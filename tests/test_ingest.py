@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tiering.contract import ENTITIES
-from tiering.ingest import ContractError, ingest_entity
+from tiering.ingest.contract import ENTITIES
+from tiering.ingest.load import ContractError, ingest_entity
 
 PRODUCTS_HEADER = "product_id,product_name,product_category,is_active"
 

@@ -19,8 +19,8 @@ import pytest
 
 from tests.conftest import FIXTURES, REPO_ROOT
 from tests.reference_scorer import score_customer
-from tiering.generate import generate_demo_extracts
-from tiering.rubric import load_rubric
+from tiering.demo.generate import generate_demo_extracts
+from tiering.rubric.checks import load_rubric
 
 AS_OF = "2026-06-30"
 PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary", "dimension_summary", "verification_sample")

@@ -1,4 +1,4 @@
-"""Tests of the GX data-quality suites and of tiering.quality, with real GX and real DuckDB."""
+"""Tests of the GX data-quality suites and of tiering.quality.expectations, with real GX and real DuckDB."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import duckdb
 import pandas
 import pytest
 
-from tiering import quality
-from tiering.contract import ENTITIES
+from tiering.ingest.contract import ENTITIES
+from tiering.quality import expectations as quality
 
 EXPECTATIONS_DIR = quality.repo_root() / "expectations"
 
@@ -356,8 +356,8 @@ def test_orders_of_unknown_customers_or_products_and_after_the_as_of_date_are_co
 
 def test_the_demo_generators_planted_defects_are_counted_exactly_by_the_gx_path(tmp_path):
     """Generated files, landed by the real ingest, validated by the pandas GX path we run."""
-    from tiering.generate import generate_demo_extracts
-    from tiering.ingest import ingest_entity
+    from tiering.demo.generate import generate_demo_extracts
+    from tiering.ingest.load import ingest_entity
 
     as_of = date(2025, 6, 30)
     generated = generate_demo_extracts(tmp_path / "landing", customers=600, seed=5, as_of=as_of)

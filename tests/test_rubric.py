@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tiering import settings
-from tiering.rubric import SEEDS_DIR, RubricError, check_rubric, load_rubric, validate_rubric
+from tiering.rubric.checks import SEEDS_DIR, RubricError, check_rubric, load_rubric, validate_rubric
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.reference_scorer import method_score, score_customer, score_indicator
-from tiering.rubric import Rubric, load_rubric
+from tiering.rubric.checks import Rubric, load_rubric
 
 DEFAULT = load_rubric("default")
 PRESETS = {name: load_rubric(name) for name in ("default", "manufacturing", "retail")}

@@ -15,8 +15,8 @@ from tiering import settings
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from tiering.generate import generate_demo_extracts
-    from tiering.landing import has_extracts
+    from tiering.demo.generate import generate_demo_extracts
+    from tiering.ingest.landing import has_extracts
 
     config = settings.load()
     landing_dir = Path(args.landing_dir).resolve() if args.landing_dir else config.landing_dir
@@ -32,7 +32,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _summary(args: argparse.Namespace) -> int:
-    from tiering.publish import format_tier_summary, read_tier_summary
+    from tiering.publish.serving import format_tier_summary, read_tier_summary
 
     config = settings.load()
     if not config.serving_path.exists():
@@ -48,7 +48,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 
 def _migration(args: argparse.Namespace) -> int:
-    from tiering.history import format_migration, tier_migration
+    from tiering.publish.migration import format_migration, tier_migration
 
     config = settings.load()
     rows = tier_migration(config.serving_path, args.from_date, args.to_date)
@@ -57,7 +57,7 @@ def _migration(args: argparse.Namespace) -> int:
 
 
 def _sheet(args: argparse.Namespace) -> int:
-    from tiering.sheet import SheetError, format_sheet, read_sheet, render_html
+    from tiering.publish.sheet import SheetError, format_sheet, read_sheet, render_html
 
     config = settings.load()
     as_of = settings.parse_as_of(args.as_of, "--as-of").isoformat() if args.as_of else None
@@ -75,8 +75,8 @@ def _sheet(args: argparse.Namespace) -> int:
 
 
 def _ahp(args: argparse.Namespace) -> int:
-    from tiering.ahp import AhpError, compute, format_result, read_matrix, require_consistent, write_weights
-    from tiering.rubric import SEEDS_DIR
+    from tiering.rubric.ahp import AhpError, compute, format_result, read_matrix, require_consistent, write_weights
+    from tiering.rubric.checks import SEEDS_DIR
 
     try:
         result = compute(*read_matrix(Path(args.matrix)))
@@ -94,7 +94,7 @@ def _ahp(args: argparse.Namespace) -> int:
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from tiering.bench import run_benchmark
+    from tiering.bench.run import run_benchmark
 
     return run_benchmark(customers=args.customers, workdir=Path(args.workdir).resolve(), seed=args.seed)
 

@@ -4,7 +4,8 @@ import os
 
 import dagster as dg
 
-from tiering import alerts, settings
+from tiering import settings
+from tiering.publish import alerts
 
 PUBLISH_STEP = "serving__tiering"
 

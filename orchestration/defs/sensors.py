@@ -6,7 +6,7 @@ import dagster as dg
 
 from orchestration.defs.jobs import nightly_tiering_job
 from tiering import settings
-from tiering.landing import landing_fingerprints
+from tiering.ingest.landing import landing_fingerprints
 
 
 @dg.sensor(job=nightly_tiering_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.STOPPED)

@@ -10,9 +10,10 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
-from tiering import quality, settings
-from tiering.contract import ENTITIES, Entity
-from tiering.ingest import ContractError, EntityResult, ingest_entity
+from tiering import settings
+from tiering.ingest.contract import ENTITIES, Entity
+from tiering.ingest.load import ContractError, EntityResult, ingest_entity
+from tiering.quality import expectations as quality
 
 RECONCILIATION_CHECK = "rows_reconcile"
 CONTRACT_CHECK = "contract_expectations"

@@ -4,7 +4,9 @@ import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.assets.dbt import tiering_dbt
-from tiering import publish, report, settings
+from tiering import settings
+from tiering.publish import report
+from tiering.publish import serving as publish
 
 
 @dg.asset(

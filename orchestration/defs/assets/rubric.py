@@ -7,7 +7,8 @@ named; the dbt seeds depend on it, so nothing is built or published.
 
 import dagster as dg
 
-from tiering import rubric, settings
+from tiering import settings
+from tiering.rubric import checks as rubric
 
 RUBRIC_CHECK_KEY = dg.AssetKey(["rubric", "configuration"])
 

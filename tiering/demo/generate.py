@@ -3,7 +3,7 @@
 ``make run`` uses it for a ~2,000-customer demo and the benchmark for up to 1,000,000
 customers and 20,000,000 order lines. Every random choice is a hash of (seed, row key,
 salt), never DuckDB's random(), so the same arguments give byte-identical files however
-many threads DuckDB uses. Files follow ``tiering.contract`` exactly; see docs/demo-data.md.
+many threads DuckDB uses. Files follow ``tiering.ingest.contract`` exactly; see docs/demo-data.md.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from faker.providers.address.zh_CN import Provider as _AddressZh
 from faker.providers.company.zh_CN import Provider as _CompanyZh
 from faker.providers.person.zh_CN import Provider as _PersonZh
 
-from tiering.contract import ENTITIES
+from tiering.ingest.contract import ENTITIES
 
 # --- documented defect rates -------------------------------------------------------------
 
@@ -770,7 +770,7 @@ def _prepend_bom(part: Path, final: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: write demo extracts and print row and planted-defect counts."""
-    parser = argparse.ArgumentParser(prog="python -m tiering.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tiering.demo.generate", description=__doc__.splitlines()[0])
     parser.add_argument("--landing-dir", type=Path, required=True)
     parser.add_argument("--customers", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=42)

@@ -18,7 +18,7 @@ from typing import Protocol
 
 import duckdb
 
-logger = logging.getLogger("tiering.alerts")
+logger = logging.getLogger("tiering.publish.alerts")
 
 WATCHED_TIERS = ("strategic", "key")
 

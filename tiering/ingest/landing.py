@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tiering.contract import entity_for_file
+from tiering.ingest.contract import entity_for_file
 
 
 def landing_fingerprints(landing_dir: Path) -> dict[str, str]:

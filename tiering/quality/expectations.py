@@ -45,7 +45,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tiering.contract import ENTITIES
+from tiering.ingest.contract import ENTITIES
 
 if TYPE_CHECKING:
     from datetime import date
@@ -72,7 +72,7 @@ CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 3
 def credit_code_valid_sql(column: str) -> str:
     """SQL: is ``column`` a unified social credit code with a valid GB 32100-2015 check character?
 
-    Null for an empty code. The same rule as ``tiering.generate.is_valid_credit_code`` and the
+    Null for an empty code. The same rule as ``tiering.demo.generate.is_valid_credit_code`` and the
     dbt macro ``credit_code_is_valid``, in plain SQL so DuckDB computes it over the whole table.
     """
     charset = f"'{CREDIT_CODE_CHARSET}'"

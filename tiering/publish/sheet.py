@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from tiering.publish import _display_width, _pad
+from tiering.publish.serving import _display_width, _pad
 
 
 class SheetError(LookupError):

@@ -76,7 +76,7 @@ def run_benchmark(*, customers: int, workdir: Path, seed: int = 7, as_of: date |
             [
                 python,
                 "-m",
-                "tiering.generate",
+                "tiering.demo.generate",
                 "--landing-dir",
                 str(landing),
                 "--customers",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from tiering.contract import ENTITIES, Entity, entity_for_file
+from tiering.ingest.contract import ENTITIES, Entity, entity_for_file
 from tiering.settings import duckdb_config
 
 RAW_SCHEMA = "raw"
@@ -104,7 +104,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
-    from tiering.quality import DQ_RESULTS_DDL  # the validation history lives beside the ledger
+    from tiering.quality.expectations import DQ_RESULTS_DDL  # the validation history lives beside the ledger
 
     connection.execute(DQ_RESULTS_DDL)
 

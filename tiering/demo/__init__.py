@@ -1,0 +1,1 @@
+"""Deterministic demo CRM and ERP extracts with planted defects."""

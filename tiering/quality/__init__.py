@@ -1,0 +1,2 @@
+"""Data-quality checks on the raw tables with Great Expectations, and masking of the samples
+they report."""
