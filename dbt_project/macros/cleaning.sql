@@ -8,8 +8,11 @@
 {% macro normalize_company_name(column) -%}
     {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）［］【】〔〕　" -%}
     {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()()()() " -%}
+    {#- translate() is costly per row and most names have no full-width character: look first. -#}
+    {%- set half_widthed = "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
+        ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -%}
     replace(replace(replace(replace(replace(
-        {{ strip_whitespace("lower(translate(" ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "'))") }},
+        {{ strip_whitespace("lower(" ~ half_widthed ~ ")") }},
         '有限责任公司', '有限公司'),
         '股份有限公司', '有限公司'),
         'co.,ltd.', 'coltd'), 'co.,ltd', 'coltd'), 'co.ltd', 'coltd')
@@ -64,4 +67,27 @@
     engines need their own (e.g. Snowflake JAROWINKLER_SIMILARITY / 100). -#}
 {% macro name_similarity(left, right) -%}
     jaro_winkler_similarity({{ left }}, {{ right }})
+{%- endmacro %}
+
+{#- The first non-null value of a window, for survivorship ("the newest non-empty value").
+    Used as {{ first_non_null('x') }} over (...). -#}
+{% macro first_non_null(expression) -%}
+    {{ return(adapter.dispatch('first_non_null', 'tiering')(expression)) }}
+{%- endmacro %}
+
+{% macro default__first_non_null(expression) -%}
+    first_value({{ expression }} ignore nulls)
+{%- endmacro %}
+
+{#- Does the text contain a match of the regular expression (anywhere, not the whole text)? -#}
+{% macro regexp_contains(expression, pattern) -%}
+    {{ return(adapter.dispatch('regexp_contains', 'tiering')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__regexp_contains(expression, pattern) -%}
+    regexp_matches({{ expression }}, {{ pattern }})
+{%- endmacro %}
+
+{% macro postgres__regexp_contains(expression, pattern) -%}
+    ({{ expression }} ~ {{ pattern }})
 {%- endmacro %}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from tiering.quality.expectations import mask_value
+from tiering.quality.masking import mask_value
 
 SAMPLE_ROWS = 10
 

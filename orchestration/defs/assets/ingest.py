@@ -13,7 +13,8 @@ import duckdb
 from tiering import settings
 from tiering.ingest.contract import ENTITIES, Entity
 from tiering.ingest.load import ContractError, EntityResult, ingest_entity
-from tiering.quality import expectations as quality
+from tiering.quality import validate as quality
+from tiering.quality.views import referenced_entities
 
 RECONCILIATION_CHECK = "rows_reconcile"
 CONTRACT_CHECK = "contract_expectations"
@@ -92,7 +93,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     @dg.asset(
         key=key,
         # Referential expectations (every order's customer and product is known) read these.
-        deps=[ingest_key(ENTITIES[name]) for name in quality.referenced_entities(entity.name)],
+        deps=[ingest_key(ENTITIES[name]) for name in referenced_entities(entity.name)],
         group_name="ingest",
         kinds={"duckdb", "csv"},
         description=(

@@ -17,17 +17,18 @@ erp_customers as (
     select * from {{ ref('stg_erp__customers') }}
 ),
 
+-- One window for every attribute: the first non-empty value when the customer's CRM records are
+-- ordered newest first.
 crm_records as (
     select
         matched.customer_id,
-        crm_customers.*,
+        crm_customers.first_deal_date,
         {%- for attribute in crm_attributes %}
-            row_number() over (
+            {{ first_non_null('crm_customers.' ~ attribute) }} over (
                 partition by matched.customer_id
-                order by
-                    case when crm_customers.{{ attribute }} is null then 1 else 0 end,
-                    crm_customers.updated_at desc nulls last, crm_customers.crm_customer_id asc
-            ) as {{ attribute }}_recency_rank{% if not loop.last %},{% endif %}
+                order by crm_customers.updated_at desc nulls last, crm_customers.crm_customer_id asc
+                rows between unbounded preceding and unbounded following
+            ) as {{ attribute }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from matched
     inner join crm_customers
@@ -39,7 +40,7 @@ crm_attributes as (
     select
         customer_id,
         {%- for attribute in crm_attributes %}
-            max(case when {{ attribute }}_recency_rank = 1 then {{ attribute }} end) as {{ attribute }},
+            max({{ attribute }}) as {{ attribute }},
         {%- endfor %}
         min(first_deal_date) as first_deal_date
     from crm_records

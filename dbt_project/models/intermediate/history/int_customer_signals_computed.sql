@@ -1,12 +1,7 @@
 -- Per customer at the as-of date: spend in this period and the one before, confirmed orders,
 -- overdue receivables and recent complaints. The raw material of the churn-risk list and
 -- of the per-tier effect tracking.
-with order_lines as (
-    select * from {{ ref('int_order_lines_attributed') }}
-    where customer_id is not null
-),
-
-receivables as (
+with receivables as (
     select * from {{ ref('stg_erp__receivables') }}
 ),
 
@@ -26,47 +21,20 @@ customer_orders as (
     select * from {{ ref('int_customer_orders_aggregated') }}
 ),
 
-periods as (
-    select * from {{ ref('int_scoring_periods_resolved') }}
-),
-
 settings as (
     select * from {{ ref('int_retier_settings_resolved') }}
-),
-
--- The period before has the same length and ends the day before this one starts.
-prior_periods as (
-    select
-        cast({{ dbt.dateadd('day', -1, 'period_start') }} as date) as prior_period_end,
-        cast(            {{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'period_start'))) }} as date
-        ) as prior_period_start
-    from periods
-),
-
--- Spend, orders and the last order of this period come from int_customer_orders_aggregated;
--- only the period before is summed here.
-prior_activity as (
-    select
-        order_lines.customer_id,
-        sum(order_lines.spend_amount) as prior_period_spend_cny
-    from order_lines
-    cross join prior_periods
-    where order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
-    group by order_lines.customer_id
 ),
 
 order_activity as (
     select
         customers.customer_id,
         customer_orders.period_spend_cny,
-        prior_activity.prior_period_spend_cny,
+        customer_orders.prior_period_spend_cny,
         customer_orders.period_order_count,
         customer_orders.last_order_date
     from customers
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
-    left join prior_activity
-        on customers.customer_id = prior_activity.customer_id
 ),
 
 overdue as (

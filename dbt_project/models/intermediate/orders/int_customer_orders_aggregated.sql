@@ -1,6 +1,7 @@
 -- Per golden customer: spend, revenue, cost, categories, orders and active months in the spend
--- period, the first and last confirmed order ever (up to the as-of date), and whether an outlier
--- rule excluded or capped one of its lines in the period.
+-- period, spend in the period before it (the churn signals compare the two), the first and last
+-- confirmed order ever (up to the as-of date), and whether an outlier rule excluded or capped one
+-- of its lines in the period. The one pass over the attributed order lines.
 with order_lines as (
     select * from {{ ref('int_order_lines_attributed') }}
     where customer_id is not null
@@ -18,6 +19,15 @@ matched as (
 
 settings as (
     select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+-- The period before has the same length and ends the day before this one starts.
+prior_periods as (
+    select
+        cast({{ dbt.dateadd('day', -1, 'period_start') }} as date) as prior_period_end,
+        cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'period_start'))) }} as date)
+            as prior_period_start
+    from settings
 ),
 
 excluded_in_period as (
@@ -45,9 +55,14 @@ aggregated as (
         min(order_lines.order_date) as first_order_date,
         max(case when order_lines.order_date <= settings.as_of_date then order_lines.order_date end) as last_order_date,
         max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end)
-        = 1 as has_capped_line_in_period
+        = 1 as has_capped_line_in_period,
+        sum(case
+            when order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
+                then order_lines.spend_amount
+        end) as prior_period_spend_cny
     from order_lines
     cross join settings
+    cross join prior_periods
     group by order_lines.customer_id
 ),
 
@@ -62,7 +77,8 @@ final as (
         aggregated.period_active_month_count,
         aggregated.first_order_date,
         aggregated.last_order_date,
-        aggregated.has_capped_line_in_period or excluded_in_period.customer_id is not null as is_outlier_affected
+        aggregated.has_capped_line_in_period or excluded_in_period.customer_id is not null as is_outlier_affected,
+        aggregated.prior_period_spend_cny
     from aggregated
     left join excluded_in_period
         on aggregated.customer_id = excluded_in_period.customer_id

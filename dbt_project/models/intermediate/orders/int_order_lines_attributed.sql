@@ -1,23 +1,9 @@
--- Confirmed order lines, attributed to golden customers, with the tax-exclusive revenue and the
--- spend amount on the configured basis, after the outlier rules: a line whose applied action is
--- `exclude` is left out (it is listed in int_order_lines_outliers_flagged), a `cap` replaces its
--- amount by the rule's limit. Cancelled and draft lines are not sales and are left out here
--- (they stay in staging for audit).
+-- Confirmed order lines attributed to golden customers, after the outlier rules: a line whose
+-- applied action is `exclude` is left out (it is listed in int_order_lines_outliers_flagged), a
+-- `cap` replaces its amount by the rule's limit and reprices it. A view over
+-- int_order_lines_priced: its readers each aggregate it once.
 with order_lines as (
-    select * from {{ ref('stg_erp__order_lines') }}
-),
-
-products as (
-    select * from {{ ref('stg_erp__products') }}
-),
-
-matched as (
-    select * from {{ ref('int_customers_matched') }}
-    where source_system = 'erp'
-),
-
-settings as (
-    select * from {{ ref('int_scoring_periods_resolved') }}
+    select * from {{ ref('int_order_lines_priced') }}
 ),
 
 outlier_actions as (
@@ -25,55 +11,68 @@ outlier_actions as (
     where is_applied
 ),
 
-confirmed as (
+settings as (
+    select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+cleaned as (
     select
         order_lines.*,
         outlier_actions.action as outlier_action,
         outlier_actions.rule as outlier_rule,
-        case
-            when outlier_actions.action = 'cap' then outlier_actions.corrected_value
-            else order_lines.amount_incl_tax
-        end as cleaned_amount_incl_tax
+        outlier_actions.corrected_value
     from order_lines
     left join outlier_actions
         on
             order_lines.order_id = outlier_actions.order_id
             and order_lines.line_no = outlier_actions.line_no
-    where
-        order_lines.order_status = 'confirmed'
-        and (outlier_actions.action is null or outlier_actions.action <> 'exclude')
+    where outlier_actions.action is null or outlier_actions.action <> 'exclude'
 ),
 
-priced as (
+repriced as (
     select
-        confirmed.order_id,
-        confirmed.line_no,
-        confirmed.erp_customer_id,
-        matched.customer_id,
-        confirmed.order_date,
-        confirmed.product_id,
-        products.product_category,
-        confirmed.cleaned_amount_incl_tax as amount_incl_tax,
-        cast(round(confirmed.cleaned_amount_incl_tax / (1 + confirmed.tax_rate), 2) as decimal(18, 2)) as revenue_excl_tax,
-        confirmed.cost_excl_tax,
-        confirmed.outlier_action is not null as is_outlier_affected,
-        confirmed.outlier_rule
-    from confirmed
-    left join matched
-        on confirmed.erp_customer_id = matched.source_customer_id
-    left join products
-        on confirmed.product_id = products.product_id
+        cleaned.order_id,
+        cleaned.line_no,
+        cleaned.erp_customer_id,
+        cleaned.customer_id,
+        cleaned.order_date,
+        cleaned.product_category,
+        case when cleaned.outlier_action = 'cap' then cleaned.corrected_value else cleaned.amount_incl_tax end
+            as amount_incl_tax,
+        case
+            when cleaned.outlier_action = 'cap'
+                then cast(round(cleaned.corrected_value / (1 + cleaned.tax_rate), 2) as decimal(18, 2))
+            else cleaned.revenue_excl_tax
+        end as revenue_excl_tax,
+        cleaned.cost_excl_tax,
+        cleaned.spend_amount as priced_spend_amount,
+        cleaned.outlier_action is not null as is_outlier_affected,
+        cleaned.outlier_action,
+        cleaned.outlier_rule,
+        cleaned.is_in_spend_period
+    from cleaned
 ),
 
 final as (
     select
-        priced.*,
+        repriced.order_id,
+        repriced.line_no,
+        repriced.erp_customer_id,
+        repriced.customer_id,
+        repriced.order_date,
+        repriced.product_category,
+        repriced.amount_incl_tax,
+        repriced.revenue_excl_tax,
+        repriced.cost_excl_tax,
+        repriced.is_outlier_affected,
+        repriced.outlier_rule,
         case
-            when settings.amount_basis = 'incl_tax' then priced.amount_incl_tax
-            else priced.revenue_excl_tax
+            when repriced.outlier_action <> 'cap' or repriced.outlier_action is null then repriced.priced_spend_amount
+            when settings.amount_basis = 'incl_tax' then repriced.amount_incl_tax
+            else repriced.revenue_excl_tax
         end as spend_amount,
-        priced.order_date between settings.period_start and settings.period_end as is_in_spend_period
-    from priced
+        repriced.is_in_spend_period
+    from repriced
     cross join settings
 )
 

@@ -4,12 +4,7 @@
 -- Robust ranges use the median and the median absolute deviation (MAD), never the mean, so
 -- that the outliers themselves do not widen the range.
 with order_lines as (
-    select * from {{ ref('stg_erp__order_lines') }}
-    where order_status = 'confirmed'
-),
-
-products as (
-    select * from {{ ref('stg_erp__products') }}
+    select * from {{ ref('int_order_lines_priced') }}
 ),
 
 rules as (
@@ -26,12 +21,11 @@ priced as (
         order_lines.line_no,
         order_lines.erp_customer_id,
         order_lines.order_date,
-        order_lines.product_id,
-        products.product_category,
+        order_lines.product_category,
         order_lines.amount_incl_tax,
         order_lines.tax_rate,
         order_lines.cost_excl_tax,
-        cast(round(order_lines.amount_incl_tax / (1 + order_lines.tax_rate), 2) as decimal(18, 2)) as revenue_excl_tax,
+        order_lines.revenue_excl_tax,
         case
             when order_lines.amount_incl_tax > 0 and order_lines.cost_excl_tax > 0
                 then
@@ -45,8 +39,6 @@ priced as (
                 then ln(cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double))
         end as log_revenue
     from order_lines
-    left join products
-        on order_lines.product_id = products.product_id
 ),
 
 customer_markups as (
@@ -135,6 +127,40 @@ measured as (
         on 1 = 1
 ),
 
+-- Each rule's threshold, one row; a rule absent from the seed tests nothing.
+rule_thresholds as (
+    select
+        max(case when rule = 'non_positive_amount' then 1 else 0 end) = 1 as has_non_positive_amount,
+        max(case when rule = 'amount_extra_zero' then threshold end) as extra_zero_threshold,
+        max(case when rule = 'order_date_in_future' then 1 else 0 end) = 1 as has_order_date_in_future,
+        max(case when rule = 'cost_far_above_revenue' then threshold end) as cost_threshold,
+        max(case when rule = 'amount_far_above_category_range' then threshold end) as range_threshold,
+        max(case when rule = 'amount_far_above_category_range' then min_group_lines end) as range_min_group_lines
+    from rules
+),
+
+-- One pass over the lines tests every rule; only the few lines that break one go on.
+candidates as (
+    select measured.*
+    from measured
+    cross join rule_thresholds
+    cross join settings
+    where
+        (rule_thresholds.has_non_positive_amount and measured.amount_incl_tax <= 0)
+        or measured.log_markup - measured.median_log_markup >= ln(cast(rule_thresholds.extra_zero_threshold as double))
+        or (rule_thresholds.has_order_date_in_future and measured.order_date > settings.as_of_date)
+        or (
+            measured.cost_excl_tax > rule_thresholds.cost_threshold * measured.revenue_excl_tax
+            and measured.revenue_excl_tax > 0
+        )
+        or (
+            measured.robust_sd_log_revenue > 0
+            and measured.category_lines >= coalesce(rule_thresholds.range_min_group_lines, 1)
+            and measured.log_revenue
+            > measured.median_log_revenue + cast(rule_thresholds.range_threshold as double) * measured.robust_sd_log_revenue
+        )
+),
+
 hits as (
     select
         measured.*,
@@ -144,7 +170,7 @@ hits as (
         rules.sort_order,
         cast(null as double) as limit_revenue,
         'amount_incl_tax ' || cast(measured.amount_incl_tax as {{ dbt.type_string() }}) || ' is not positive' as detail
-    from measured
+    from candidates as measured
     inner join rules on rules.rule = 'non_positive_amount'
     where measured.amount_incl_tax <= 0
 
@@ -160,7 +186,7 @@ hits as (
         'revenue / cost ' || cast(round(exp(measured.log_markup), 2) as {{ dbt.type_string() }})
         || ' vs the ' || measured.markup_reference || '''s median '
         || cast(round(exp(measured.median_log_markup), 2) as {{ dbt.type_string() }}) as detail
-    from measured
+    from candidates as measured
     inner join rules on rules.rule = 'amount_extra_zero'
     where measured.log_markup - measured.median_log_markup >= ln(cast(rules.threshold as double))
 
@@ -174,7 +200,7 @@ hits as (
         rules.sort_order,
         cast(null as double) as limit_revenue,
         'order_date ' || cast(measured.order_date as {{ dbt.type_string() }}) || ' is after the as-of date' as detail
-    from measured
+    from candidates as measured
     inner join rules on rules.rule = 'order_date_in_future'
     cross join settings
     where measured.order_date > settings.as_of_date
@@ -190,7 +216,7 @@ hits as (
         cast(null as double) as limit_revenue,
         'cost ' || cast(measured.cost_excl_tax as {{ dbt.type_string() }}) || ' vs revenue '
         || cast(measured.revenue_excl_tax as {{ dbt.type_string() }}) as detail
-    from measured
+    from candidates as measured
     inner join rules on rules.rule = 'cost_far_above_revenue'
     where
         measured.cost_excl_tax > rules.threshold * measured.revenue_excl_tax
@@ -207,7 +233,7 @@ hits as (
         exp(measured.median_log_revenue + cast(rules.threshold as double) * measured.robust_sd_log_revenue) as limit_revenue,
         'revenue ' || cast(measured.revenue_excl_tax as {{ dbt.type_string() }}) || ' above the '
         || coalesce(measured.product_category, '?') || ' limit' as detail
-    from measured
+    from candidates as measured
     inner join rules on rules.rule = 'amount_far_above_category_range'
     where
         measured.robust_sd_log_revenue > 0

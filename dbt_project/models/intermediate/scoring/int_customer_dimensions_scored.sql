@@ -5,21 +5,43 @@ with indicator_scores as (
     select * from {{ ref('int_customer_indicators_scored') }}
 ),
 
-final as (
+-- Only pending rows are listed; aggregating the list over every row would cost a sort per
+-- customer and dimension.
+pending as (
+    select
+        customer_id,
+        dimension,
+        {{ dbt.listagg("indicator", "', '", "order by indicator") }} as pending_indicators
+    from indicator_scores
+    where is_pending
+    group by customer_id, dimension
+),
+
+scored as (
     select
         customer_id,
         dimension,
         max(dimension_weight) as dimension_weight,
         cast(case when max(case when is_pending then 1 else 0 end) = 0 then sum(weighted_score) end as decimal(9, 4))
             as dimension_score,
-        max(case when is_pending then 1 else 0 end) = 1 as is_pending,
-        {{ dbt.listagg(
-            "case when is_pending then indicator end",
-            "', '",
-            "order by indicator"
-        ) }} as pending_indicators
+        max(case when is_pending then 1 else 0 end) = 1 as is_pending
     from indicator_scores
     group by customer_id, dimension
+),
+
+final as (
+    select
+        scored.customer_id,
+        scored.dimension,
+        scored.dimension_weight,
+        scored.dimension_score,
+        scored.is_pending,
+        pending.pending_indicators
+    from scored
+    left join pending
+        on
+            scored.customer_id = pending.customer_id
+            and scored.dimension = pending.dimension
 )
 
 select * from final

@@ -69,50 +69,17 @@ measured as (
         on indicator_values.indicator = indicators.indicator
 ),
 
-band_scores as (
-    select
-        measured.customer_id,
-        measured.indicator,
-        bands.score
-    from measured
-    inner join bands
-        on
-            measured.indicator = bands.indicator
-            and (bands.lower_bound is null or measured.raw_value >= bands.lower_bound)
-            and (bands.upper_bound is null or measured.raw_value < bands.upper_bound)
-    where
-        measured.scoring_method = 'bands'
-        and measured.raw_value is not null
-),
-
+-- Each score is looked up beside its row (no row is split off and joined back): bands by a
+-- range join on the indicator's bands, categories by their name, linear inline, and the
+-- percentile over the few rows scored that way.
 linear_fractions as (
     select
-        customer_id,
-        indicator,
-        direction,
-        {{ divide('raw_value - linear_min', 'linear_max - linear_min', scale=6) }} as fraction
+        measured.*,
+        case
+            when measured.scoring_method = 'linear' and measured.raw_value is not null
+                then {{ divide('measured.raw_value - measured.linear_min', 'measured.linear_max - measured.linear_min', scale=6) }}
+        end as fraction
     from measured
-    where
-        scoring_method = 'linear'
-        and raw_value is not null
-),
-
-linear_scores as (
-    select
-        customer_id,
-        indicator,
-        cast(round(100 * case
-            when direction = 'lower_is_better' then 1 - clamped_fraction
-            else clamped_fraction
-        end, 4) as decimal(9, 4)) as score
-    from (
-        select
-            customer_id,
-            indicator,
-            direction,
-            case when fraction < 0 then 0 when fraction > 1 then 1 else fraction end as clamped_fraction
-        from linear_fractions
-    ) as clamped
 ),
 
 percentile_scores as (
@@ -130,63 +97,51 @@ percentile_scores as (
         and raw_value is not null
 ),
 
-category_scores as (
-    select
-        measured.customer_id,
-        measured.indicator,
-        categories.score
-    from measured
-    inner join categories
-        on
-            measured.indicator = categories.indicator
-            and measured.raw_category = categories.category
-    where measured.scoring_method = 'categories'
-),
-
-method_scores as (
-    select
-        customer_id,
-        indicator,
-        score
-    from band_scores
-    union all
-    select
-        customer_id,
-        indicator,
-        score
-    from linear_scores
-    union all
-    select
-        customer_id,
-        indicator,
-        score
-    from percentile_scores
-    union all
-    select
-        customer_id,
-        indicator,
-        score
-    from category_scores
-),
-
 scored as (
     select
-        measured.*,
-        method_scores.score as method_score,
-        case measured.scoring_method
+        linear_fractions.*,
+        case linear_fractions.scoring_method
+            when 'bands' then bands.score
+            when 'linear' then cast(round(100 * case
+                when linear_fractions.direction = 'lower_is_better'
+                    then 1 - case
+                        when linear_fractions.fraction < 0 then 0 when linear_fractions.fraction > 1 then 1
+                        else linear_fractions.fraction
+                    end
+                else case
+                    when linear_fractions.fraction < 0 then 0 when linear_fractions.fraction > 1 then 1
+                    else linear_fractions.fraction
+                end
+            end, 4) as decimal(9, 4))
+            when 'percentile' then percentile_scores.score
+            when 'categories' then categories.score
+        end as method_score,
+        case linear_fractions.scoring_method
             when 'bands' then lowest_band_scores.lowest_score
             when 'categories' then lowest_category_scores.lowest_score
             else 0
         end as lowest_score
-    from measured
-    left join method_scores
+    from linear_fractions
+    left join bands
         on
-            measured.customer_id = method_scores.customer_id
-            and measured.indicator = method_scores.indicator
+            linear_fractions.scoring_method = 'bands'
+            and linear_fractions.raw_value is not null
+            and linear_fractions.indicator = bands.indicator
+            and (bands.lower_bound is null or linear_fractions.raw_value >= bands.lower_bound)
+            and (bands.upper_bound is null or linear_fractions.raw_value < bands.upper_bound)
+    left join categories
+        on
+            linear_fractions.scoring_method = 'categories'
+            and linear_fractions.indicator = categories.indicator
+            and linear_fractions.raw_category = categories.category
+    left join percentile_scores
+        on
+            linear_fractions.customer_id = percentile_scores.customer_id
+            and linear_fractions.indicator = percentile_scores.indicator
     left join lowest_band_scores
-        on measured.indicator = lowest_band_scores.indicator
+        on linear_fractions.indicator = lowest_band_scores.indicator
     left join lowest_category_scores
-        on measured.indicator = lowest_category_scores.indicator
+        on linear_fractions.indicator = lowest_category_scores.indicator
 ),
 
 with_policy as (

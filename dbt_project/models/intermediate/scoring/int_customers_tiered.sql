@@ -18,9 +18,17 @@ composited as (
         max(case when dimension = 'risk' then dimension_score end) as risk_score,
         max(case when dimension = 'strategic' then dimension_score end) as strategic_score,
         cast(round(sum(dimension_score * dimension_weight / 100), 4) as decimal(9, 4)) as weighted_total,
-        max(case when is_pending then 1 else 0 end) = 1 as is_pending,
+        max(case when is_pending then 1 else 0 end) = 1 as is_pending
+    from dimension_scores
+    group by customer_id
+),
+
+pending as (
+    select
+        customer_id,
         {{ dbt.listagg("pending_indicators", "', '", "order by dimension") }} as pending_indicators
     from dimension_scores
+    where pending_indicators is not null
     group by customer_id
 ),
 
@@ -33,9 +41,11 @@ final as (
         composited.strategic_score,
         case when not composited.is_pending then composited.weighted_total end as composite_score,
         composited.is_pending,
-        composited.pending_indicators,
+        pending.pending_indicators,
         coalesce(scored_tiers.tier, 'pending') as tier
     from composited
+    left join pending
+        on composited.customer_id = pending.customer_id
     left join tiers as scored_tiers
         on
             not composited.is_pending

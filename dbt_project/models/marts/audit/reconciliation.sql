@@ -23,8 +23,7 @@ matched as (
 ),
 
 order_lines as (
-    select * from {{ ref('stg_erp__order_lines') }}
-    where order_status = 'confirmed'
+    select * from {{ ref('int_order_lines_priced') }}
 ),
 
 attributed as (
@@ -92,13 +91,9 @@ line_spend as (
     select
         order_lines.order_id,
         order_lines.line_no,
-        order_lines.order_date between settings.period_start and settings.period_end as is_in_spend_period,
-        case
-            when settings.amount_basis = 'incl_tax' then order_lines.amount_incl_tax
-            else cast(round(order_lines.amount_incl_tax / (1 + order_lines.tax_rate), 2) as decimal(18, 2))
-        end as spend_amount
+        order_lines.is_in_spend_period,
+        order_lines.spend_amount
     from order_lines
-    cross join settings
 ),
 
 outlier_spend as (
@@ -126,6 +121,29 @@ spend_by_line as (
             and line_spend.line_no = outlier_spend.line_no
 ),
 
+-- Each total once, in one pass over the lines and one over the attributed lines.
+line_totals as (
+    select
+        coalesce(sum(spend_amount), 0) as spend_all,
+        coalesce(sum(case when is_in_spend_period then spend_amount end), 0) as spend_period,
+        coalesce(sum(outlier_spend_removed), 0) as removed_all,
+        coalesce(sum(case when is_in_spend_period then outlier_spend_removed end), 0) as removed_period
+    from spend_by_line
+),
+
+attributed_totals as (
+    select
+        coalesce(sum(spend_amount), 0) as attributed_all,
+        coalesce(sum(case when is_in_spend_period then spend_amount end), 0) as attributed_period,
+        coalesce(sum(case when customer_id is not null then spend_amount end), 0) as known_all,
+        coalesce(sum(case when customer_id is not null and is_in_spend_period then spend_amount end), 0)
+            as known_period,
+        coalesce(sum(case when customer_id is null then spend_amount end), 0) as unknown_all,
+        coalesce(sum(case when customer_id is null and is_in_spend_period then spend_amount end), 0)
+            as unknown_period
+    from attributed
+),
+
 {% for scope in ['all', 'period'] %}
     spend_{{ scope }} as (
         select
@@ -133,33 +151,15 @@ spend_by_line as (
             '{{ "confirmed order lines, every date" if scope == "all" else "confirmed order lines in the spend period" }}'
                 as subject,
             'confirmed-order spend' as expected_label,
-            (
-                select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from spend_by_line
-                {% if scope == 'period' %}where is_in_spend_period{% endif %}
-            ) as expected_value,
+            cast(line_totals.spend_{{ scope }} as decimal(20, 2)) as expected_value,
             'attributed + unknown customer + outliers removed' as actual_label,
-            (
-                select cast(coalesce(sum(spend_amount), 0) as decimal(20, 2)) from attributed
-                {% if scope == 'period' %}where is_in_spend_period{% endif %}
-            )
-            + (
-                select cast(coalesce(sum(outlier_spend_removed), 0) as decimal(20, 2)) from spend_by_line
-                {% if scope == 'period' %}where is_in_spend_period{% endif %}
-            ) as actual_value,
-            'attributed to customers ' || cast((
-                select coalesce(sum(spend_amount), 0) from attributed
-                where customer_id is not null
-                    {% if scope == 'period' %}and is_in_spend_period{% endif %}
-            ) as {{ dbt.type_string() }})
-            || ', unknown customer ' || cast((
-                select coalesce(sum(spend_amount), 0) from attributed
-                where customer_id is null
-                    {% if scope == 'period' %}and is_in_spend_period{% endif %}
-            ) as {{ dbt.type_string() }})
-            || ', removed as outliers ' || cast((
-                select coalesce(sum(outlier_spend_removed), 0) from spend_by_line
-                {% if scope == 'period' %}where is_in_spend_period{% endif %}
-            ) as {{ dbt.type_string() }}) as detail
+            cast(attributed_totals.attributed_{{ scope }} as decimal(20, 2))
+            + cast(line_totals.removed_{{ scope }} as decimal(20, 2)) as actual_value,
+            'attributed to customers ' || cast(attributed_totals.known_{{ scope }} as {{ dbt.type_string() }})
+            || ', unknown customer ' || cast(attributed_totals.unknown_{{ scope }} as {{ dbt.type_string() }})
+            || ', removed as outliers ' || cast(line_totals.removed_{{ scope }} as {{ dbt.type_string() }}) as detail
+        from line_totals
+        cross join attributed_totals
     ),
 {% endfor %}
 

@@ -44,6 +44,7 @@ key_figures as (
         max(case when indicator = 'annual_spend' then raw_value end) as annual_spend_10k_cny,
         max(case when indicator = 'profit_margin' then raw_value end) as profit_margin_pct
     from indicator_values
+    where indicator in ('annual_spend', 'profit_margin')
     group by customer_id
 ),
 

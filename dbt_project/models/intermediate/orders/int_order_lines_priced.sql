@@ -1,0 +1,55 @@
+-- Confirmed order lines (the latest delivery of each key), each priced once: golden customer,
+-- product category, tax-exclusive revenue, spend on the configured basis and whether the line
+-- is in the spend period. Every later step over order lines (outlier rules, attribution,
+-- aggregation, reconciliation) starts here, so the lines are read and deduplicated once.
+-- Cancelled and draft lines are not sales and stay in staging for audit.
+with order_lines as (
+    select * from {{ ref('stg_erp__order_lines') }}
+    where order_status = 'confirmed'
+),
+
+products as (
+    select * from {{ ref('stg_erp__products') }}
+),
+
+matched as (
+    select * from {{ ref('int_customers_matched') }}
+    where source_system = 'erp'
+),
+
+settings as (
+    select * from {{ ref('int_scoring_periods_resolved') }}
+),
+
+priced as (
+    select
+        order_lines.order_id,
+        order_lines.line_no,
+        order_lines.erp_customer_id,
+        matched.customer_id,
+        order_lines.order_date,
+        products.product_category,
+        order_lines.amount_incl_tax,
+        order_lines.tax_rate,
+        order_lines.cost_excl_tax,
+        cast(round(order_lines.amount_incl_tax / (1 + order_lines.tax_rate), 2) as decimal(18, 2)) as revenue_excl_tax
+    from order_lines
+    left join matched
+        on order_lines.erp_customer_id = matched.source_customer_id
+    left join products
+        on order_lines.product_id = products.product_id
+),
+
+final as (
+    select
+        priced.*,
+        case
+            when settings.amount_basis = 'incl_tax' then priced.amount_incl_tax
+            else priced.revenue_excl_tax
+        end as spend_amount,
+        priced.order_date between settings.period_start and settings.period_end as is_in_spend_period
+    from priced
+    cross join settings
+)
+
+select * from final

@@ -1,0 +1,148 @@
+"""The checked view of each raw table: its columns plus the derived columns that GX lacks.
+
+GX has no expectation for a credit-code check character, for "not after the run's as-of
+date" or for "references a known customer". So each raw table gets a view in the
+``quality`` schema, ``quality.<entity>``, with every column of the table plus one derived
+column per such rule. A derived column holds the offending value where the rule is broken and
+is null otherwise (an empty source value breaks no rule); the suites expect it to be null, so
+GX counts the offenders and samples their real values, all inside DuckDB.
+
+The view is recreated at each validation, with the run's as-of date written into it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import duckdb
+
+from tiering.ingest.contract import ENTITIES
+
+QUALITY_SCHEMA = "quality"
+
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+
+def credit_code_valid_sql(column: str) -> str:
+    """SQL: is ``column`` a unified social credit code with a valid GB 32100-2015 check character?
+
+    Null for an empty code. The same rule as ``tiering.demo.generate.is_valid_credit_code`` and the
+    dbt macro ``credit_code_is_valid``, in plain SQL so DuckDB computes it over the whole table.
+    """
+    charset = f"'{CREDIT_CODE_CHARSET}'"
+
+    def index(position: int) -> str:
+        return f"strpos({charset}, substr({column}, {position}, 1))"
+
+    in_charset = " and ".join(f"{index(i)} > 0" for i in range(1, 19))
+    total = " + ".join(f"({index(i)} - 1) * {w}" for i, w in enumerate(CREDIT_CODE_WEIGHTS, start=1))
+    return (
+        f"case when nullif(trim({column}), '') is null then null "
+        f"when length({column}) <> 18 or not ({in_charset}) then false "
+        f"else substr({column}, 18, 1) = substr({charset}, ((31 - ({total}) % 31) % 31) + 1, 1) end"
+    )
+
+
+def _after_as_of(column: str) -> str:
+    return f"case when cast({column} as date) > {{as_of}} then cast({column} as varchar) end"
+
+
+def _unknown(column: str, entity: str, key: str) -> str:
+    return f"case when {column} not in (select {key} from {{{entity}}}) then {column} end"
+
+
+def _invalid_credit_code(column: str) -> str:
+    return f"case when not ({credit_code_valid_sql(column)}) then {column} end"
+
+
+# Derived columns per suite: name -> SQL over the raw table, the offending value or null.
+# {as_of} is the run's as-of date; {<entity>} is that entity's raw table beside the one validated.
+DERIVED_COLUMNS: dict[str, dict[str, str]] = {
+    "crm_customers": {
+        "credit_code_with_invalid_check_char": _invalid_credit_code("credit_code"),
+        "first_deal_date_after_as_of": _after_as_of("first_deal_date"),
+        "updated_at_after_as_of": _after_as_of("updated_at"),
+    },
+    "erp_customers": {
+        "credit_code_with_invalid_check_char": _invalid_credit_code("credit_code"),
+        "created_at_after_as_of": _after_as_of("created_at"),
+    },
+    "erp_orders": {
+        "order_date_after_as_of": _after_as_of("order_date"),
+        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
+        "product_id_not_in_erp_products": _unknown("product_id", "erp_products", "product_id"),
+    },
+    "erp_receivables": {
+        "invoice_date_after_as_of": _after_as_of("invoice_date"),
+        "paid_date_after_as_of": _after_as_of("paid_date"),
+        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
+    },
+    "crm_complaints": {
+        "opened_at_after_as_of": _after_as_of("opened_at"),
+        "crm_customer_id_not_in_crm_customers": _unknown("crm_customer_id", "crm_customers", "crm_customer_id"),
+    },
+}
+
+
+def referenced_entities(entity: str) -> list[str]:
+    """The raw entities a suite's derived columns read, which must be landed first."""
+    templates = DERIVED_COLUMNS.get(entity, {}).values()
+    return sorted({name for sql in templates for name in ENTITIES if f"{{{name}}}" in sql})
+
+
+def quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _relation_exists(connection: duckdb.DuckDBPyConnection, relation: str) -> bool:
+    try:
+        connection.table(relation)
+    except duckdb.Error:
+        return False
+    return True
+
+
+def derived_columns(
+    connection: duckdb.DuckDBPyConnection, table: str, entity: str, present: set[str], as_of: date | None
+) -> dict[str, str]:
+    """The derived columns of a suite whose inputs exist, as SQL ready to select.
+
+    A derived column whose input column or referenced table is missing is left out: its
+    expectation is then reported as not evaluated (and the missing column itself fails its
+    blocking ``expect_column_to_exist``).
+    """
+    prefix = table.rsplit(".", 1)[0] + "." if "." in table else ""
+    as_of_sql = f"DATE '{as_of.isoformat()}'" if as_of else "current_date"
+    derived = {}
+    for name, template in DERIVED_COLUMNS.get(entity, {}).items():
+        referenced = [other for other in ENTITIES if f"{{{other}}}" in template]
+        if not all(_relation_exists(connection, prefix + other) for other in referenced):
+            continue
+        needed = {c for c in ENTITIES[entity].column_names if re.search(rf"\b{c}\b", template)}
+        if needed <= present:
+            tables = {other: ".".join(quote(part) for part in (prefix + other).split(".")) for other in referenced}
+            derived[name] = template.replace("{as_of}", as_of_sql).format(**tables)
+    return derived
+
+
+def create_checked_view(
+    connection: duckdb.DuckDBPyConnection, table: str, entity: str, as_of: date | None = None
+) -> tuple[str, list[str]]:
+    """Create (or replace) ``quality.<entity>`` over ``table``; returns its name and columns.
+
+    ``table`` may be qualified (``raw.erp_orders``); referenced tables are looked up in the
+    same schema.
+    """
+    if "." not in table:  # the view lives in another schema: name the table's own in full
+        catalog, schema = connection.execute("select current_database(), current_schema()").fetchall()[0]
+        table = f"{catalog}.{schema}.{table}"
+    present = set(connection.table(table).columns)
+    derived = derived_columns(connection, table, entity, present, as_of)
+    source = ".".join(quote(part) for part in table.split("."))
+    selects = ["*", *(f"({sql}) as {quote(name)}" for name, sql in derived.items())]
+    connection.execute(f"create schema if not exists {QUALITY_SCHEMA}")
+    view = f"{QUALITY_SCHEMA}.{quote(entity)}"
+    connection.execute(f"create or replace view {view} as select {', '.join(selects)} from {source}")
+    return f"{QUALITY_SCHEMA}.{entity}", [*connection.table(table).columns, *derived]
