@@ -96,7 +96,8 @@ def _ahp(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from tiering.bench.run import run_benchmark
 
-    return run_benchmark(customers=args.customers, workdir=Path(args.workdir).resolve(), seed=args.seed)
+    as_of = settings.parse_as_of(args.as_of, "--as-of") if args.as_of else None
+    return run_benchmark(customers=args.customers, workdir=Path(args.workdir).resolve(), seed=args.seed, as_of=as_of)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -136,10 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     ahp.add_argument("--dry-run", action="store_true", help="compute and check only; write nothing")
     ahp.set_defaults(handler=_ahp)
 
-    bench = commands.add_parser("bench", help="generate data at a scale, run the nightly job, time each stage")
+    bench = commands.add_parser(
+        "bench", help="time the nightly job at a scale beside a DuckDB statement and a pandas script"
+    )
     bench.add_argument("--customers", type=int, default=10_000)
     bench.add_argument("--seed", type=int, default=7)
     bench.add_argument("--workdir", default="data/bench")
+    bench.add_argument("--as-of", help="YYYY-MM-DD; default today in Asia/Shanghai")
     bench.set_defaults(handler=_bench)
 
     args = parser.parse_args(argv)

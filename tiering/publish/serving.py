@@ -75,24 +75,25 @@ def publish(
             connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
             for name, relation in tables.items():
                 connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
-                connection.execute(
+                # COPY answers with the number of rows it wrote.
+                row_counts[name] = connection.execute(
                     f"copy main.{name} to {_sql_path(staged_parquet[name])} (format parquet, compression zstd)"
-                )
-                row_counts[name] = connection.execute(f"select count(*) from main.{name}").fetchall()[0][0]
+                ).fetchall()[0][0]
             connection.execute(
                 f"""
                 create table main.{PUBLICATION_TABLE} as
-                select ? as run_id, cast(? as date) as as_of_date, cast(? as timestamp) as published_at,
-                       ? as table_name, cast(? as bigint) as row_count
-                limit 0
+                select cast($run_id as varchar) as run_id, cast($as_of as date) as as_of_date,
+                       cast($published_at as timestamp) as published_at,
+                       unnest($names) as table_name, cast(unnest($counts) as bigint) as row_count
                 """,
-                [run_id, as_of, published_at, "", 0],
+                {
+                    "run_id": run_id,
+                    "as_of": as_of,
+                    "published_at": published_at,
+                    "names": list(row_counts),
+                    "counts": list(row_counts.values()),
+                },
             )
-            for name, count in row_counts.items():
-                connection.execute(
-                    f"insert into main.{PUBLICATION_TABLE} values (?, cast(? as date), ?, ?, ?)",
-                    [run_id, as_of, published_at, name, count],
-                )
             connection.execute("detach warehouse")
         # All written: swap in. Each rename is atomic; the DuckDB file goes last so that a
         # reader of it never sees tables older than the Parquet beside it.
