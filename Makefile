@@ -43,7 +43,7 @@ manifest: setup
 run: manifest
 	@mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/tiering generate --if-empty
-	$(BIN)/dagster job execute -m orchestration.definitions -j nightly_tiering
+	$(BIN)/python -m orchestration.run
 	@echo
 	@$(BIN)/tiering summary
 

@@ -1,7 +1,7 @@
 """`make bench`: the nightly job at a scale, beside two baselines, on the same extracts.
 
 One invocation generates (or reuses) demo extracts of N customers, then runs, each as its own
-process and measured from outside: the full nightly job (``dagster job execute``), one DuckDB
+process and measured from outside: the full nightly job (``python -m orchestration.run``), one DuckDB
 SQL statement and a pandas script that compute the value dimension per customer
 (``tiering.bench.baselines``). It prints each one's wall time and peak memory (the largest
 total resident memory of the process and all it started, sampled), the ratios job/DuckDB and
@@ -209,13 +209,12 @@ def run_benchmark(*, customers: int, workdir: Path, seed: int = 7, as_of: date |
         if generated.returncode != 0:
             print(format_report(customers, 0, results, {}))
             return 1
-    # Every run starts from an empty warehouse and Dagster instance: the first night.
+    # Every run starts from an empty warehouse, the first night; the Dagster instance stays, as
+    # it does between nights.
     shutil.rmtree(data_dir, ignore_errors=True)
-    shutil.rmtree(dagster_home, ignore_errors=True)
-    dagster_home.mkdir(parents=True)
-    dagster = str(Path(sys.executable).with_name("dagster"))
+    dagster_home.mkdir(parents=True, exist_ok=True)
     print("== nightly job", flush=True)
-    job_command = [dagster, "job", "execute", "-m", "orchestration.definitions", "-j", "nightly_tiering"]
+    job_command = [sys.executable, "-m", "orchestration.run"]
     results.append(measure("nightly job", job_command, env, root / "job.log"))
     scores = {}
     for engine, name in (("duckdb", "DuckDB statement"), ("pandas", "pandas script")):

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -96,6 +97,14 @@ def _gx() -> Any:
 
     gx_sql_fix.apply()
     return great_expectations
+
+
+def preload() -> None:
+    """Start importing GX (seconds of it) in the background, e.g. while DuckDB reads a file.
+
+    Python's import lock makes a later ``_gx()`` wait for this import rather than repeat it.
+    """
+    threading.Thread(target=_gx, name="import-great-expectations", daemon=True).start()
 
 
 def validate_table(

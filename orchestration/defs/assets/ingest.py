@@ -120,6 +120,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     )
     def ingest_asset(context: dg.AssetExecutionContext):
         config = settings.load()
+        quality.preload()  # GX imports while DuckDB reads the files
         try:
             result = ingest_entity(config.warehouse_path, config.landing_dir, entity.name, batch_id=context.run_id)
         except ContractError as error:
