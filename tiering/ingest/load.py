@@ -1,15 +1,21 @@
 """Land extract files into the raw schema of the build warehouse, with lineage and quarantine.
 
-Each file is read by DuckDB's CSV reader as text, then every value is cast to its contract
-type in one SQL statement. A row that cannot be parsed (wrong number of fields, bad encoding,
-a value that does not cast, a required value missing) goes to ``raw._quarantine`` with its
-file, row number and reason; every other row lands in ``raw.<entity>``. A ledger,
-``raw._ingested_files``, records each file's checksum so a file already loaded, under any
-name, is skipped: the same content delivered twice never counts twice.
+Each file is read once by DuckDB's CSV reader as text and checked against the contract in SQL
+(``tiering.ingest.checks``): a record the reader cannot split, a value that is not exactly what
+its column allows, a row that breaks a rule between its values (an invoice paid before it was
+issued), an order in a currency without a rate, and every row of a key that the file repeats
+with different values go to ``raw._quarantine`` with file, row, column and reason; the rest
+lands in ``raw.<entity>``, all in one transaction with its ledger row. A checksum ledger skips
+content already loaded, under any name; see ``tiering.ingest.ledger`` for how a run's
+deliveries are held pending until it publishes.
+
+A file that cannot be read as the entity it claims (not UTF-8, a column missing) is refused
+whole with a ``ContractError`` naming the file, row and column: nothing of it is loaded.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,18 +23,31 @@ from pathlib import Path
 
 import duckdb
 
+from tiering.ingest.checks import entity_checks, row_flags
 from tiering.ingest.contract import ENTITIES, Entity, entity_for_file
+from tiering.ingest.ledger import (
+    LINEAGE_COLUMNS,
+    PENDING,
+    RAW_SCHEMA,
+    ensure_raw_schema,
+    record_event,
+    withdrawn,
+)
 from tiering.settings import duckdb_config
 
-RAW_SCHEMA = "raw"
-LINEAGE_COLUMNS = (
-    ("_source_file", "VARCHAR"),
-    ("_source_row", "BIGINT"),
-    ("_file_checksum", "VARCHAR"),
-    ("_batch_id", "VARCHAR"),
-    ("_load_seq", "BIGINT"),
-    ("_loaded_at", "TIMESTAMP"),
-)
+__all__ = [
+    "LINEAGE_COLUMNS",
+    "RAW_SCHEMA",
+    "ContractError",
+    "EntityResult",
+    "FileResult",
+    "ensure_raw_schema",
+    "ingest_entity",
+    "load_file",
+]
+
+# Exchange rates for order lines in another currency than CNY: a seed, dated.
+CURRENCY_RATES_SEED = "currency_rates.csv"
 
 
 class ContractError(ValueError):
@@ -40,11 +59,12 @@ class FileResult:
     entity: str
     source_file: str
     file_checksum: str
-    status: str  # loaded | skipped_already_loaded
+    status: str  # loaded | skipped_already_loaded | skipped_withdrawn
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
     ignored_columns: list[str] = field(default_factory=list)
+    detail: str | None = None
 
 
 @dataclass
@@ -60,7 +80,12 @@ class EntityResult:
         return self.total("rows_read") == self.total("rows_loaded") + self.total("rows_quarantined")
 
 
+def _open_binary(path: Path):
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
+
+
 def file_checksum(path: Path) -> str:
+    """SHA-256 of the file as delivered (compressed files: of the compressed bytes)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -68,58 +93,46 @@ def file_checksum(path: Path) -> str:
     return digest.hexdigest()
 
 
-def landed_files(landing_dir: Path, entity: str) -> list[Path]:
-    """Files of one entity in the landing folder, oldest delivery first (names carry the date)."""
-    if not landing_dir.is_dir():
-        return []
-    found = [path for path in landing_dir.iterdir() if path.is_file() and _entity_name(path) == entity]
-    return sorted(found, key=lambda path: path.name)
+def _line_bytes(path: Path, line_number: int) -> bytes:
+    with _open_binary(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            if number == line_number:
+                return line
+    return b""
 
 
-def _entity_name(path: Path) -> str | None:
-    entity = entity_for_file(path.name)
-    return entity.name if entity else None
-
-
-def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    connection.execute(f"create schema if not exists {RAW_SCHEMA}")
-    for entity in ENTITIES.values():
-        columns = [f"{column.name} {column.sql_type}" for column in entity.columns]
-        columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
-        connection.execute(f"create table if not exists {RAW_SCHEMA}.{entity.name} ({', '.join(columns)})")
-    connection.execute(
-        f"""
-        create table if not exists {RAW_SCHEMA}._ingested_files (
-            entity varchar, source_file varchar, file_checksum varchar, batch_id varchar,
-            load_seq bigint, loaded_at timestamp, rows_read bigint, rows_loaded bigint,
-            rows_quarantined bigint
+def _refuse_other_encoding(connection: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """A file in another encoding than UTF-8 is refused whole, naming its first bad row and
+    the encoding it reads as; a UTF-8 file with a corrupt row has that row quarantined."""
+    bad = connection.execute("select min(line) from _landing_rejects where error_type = 'INVALID ENCODING'").fetchall()[
+        0
+    ][0]
+    if bad is None:
+        return
+    line = _line_bytes(path, int(bad))
+    for encoding in ("gb18030", "utf-16"):
+        try:
+            line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        raise ContractError(
+            f"{path.name}, row {int(bad) - 1}: not UTF-8 text; the file reads as {encoding.upper()}. Convert it "
+            f"to UTF-8, or deliver it through a source profile that declares its encoding"
         )
-        """
-    )
-    connection.execute(
-        f"""
-        create table if not exists {RAW_SCHEMA}._quarantine (
-            entity varchar, source_file varchar, source_row bigint, file_checksum varchar,
-            batch_id varchar, loaded_at timestamp, reason varchar, raw_record varchar
-        )
-        """
-    )
-    from tiering.quality.validate import DQ_RESULTS_DDL  # the validation history lives beside the ledger
-
-    connection.execute(DQ_RESULTS_DDL)
 
 
 def read_header(path: Path) -> list[str]:
     """The column names of a CSV file's first line; a UTF-8 byte-order mark is allowed."""
+    with _open_binary(path) as handle:
+        first_line = handle.readline()
     try:
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            first_line = handle.readline()
+        decoded = first_line.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise ContractError(f"{path.name}, row 1 (header): not UTF-8 text ({error.reason})") from None
-    if not first_line.strip():
+    if not decoded.strip():
         raise ContractError(f"{path.name}, row 1 (header): the file is empty; expected a header line")
     # The header is plain identifiers; DuckDB's reader handles quoting in the data rows.
-    return [name.strip().strip('"').strip() for name in first_line.rstrip("\r\n").split(",")]
+    return [name.strip().strip('"').strip() for name in decoded.rstrip("\r\n").split(",")]
 
 
 def check_header(path: Path, entity: Entity) -> list[str]:
@@ -138,28 +151,30 @@ def check_header(path: Path, entity: Entity) -> list[str]:
     return [name for name in header if name.lower() not in entity.column_names]
 
 
+def landed_files(landing_dir: Path, entity: str) -> list[Path]:
+    """Files of one entity in the landing folder, oldest delivery first (names carry the date)."""
+    if not landing_dir.is_dir():
+        return []
+    found = []
+    for path in landing_dir.iterdir():
+        known = entity_for_file(path.name)
+        if known and known.name == entity and path.is_file():
+            found.append(path)
+    return sorted(found, key=lambda path: path.name)
+
+
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _cast_failures(entity: Entity) -> tuple[list[str], list[str]]:
-    """SQL expressions for typed values and for per-column failure reasons."""
-    typed, reasons = [], []
-    for column in entity.columns:
-        text = f"nullif(trim(src.{column.name}), '')"
-        value = text if column.sql_type == "VARCHAR" else f"try_cast({text} as {column.sql_type})"
-        typed.append(f"{value} as {column.name}")
-        if column.sql_type != "VARCHAR":
-            reasons.append(
-                f"case when {text} is not null and {value} is null then "
-                f"'column {column.name}: ''' || {text} || ''' is not a valid {column.sql_type}' end"
-            )
-        if column.required:
-            reasons.append(f"case when {text} is null then 'column {column.name}: required value is missing' end")
-    return typed, reasons
-
-
-_SCRATCH_TABLES = ("_landing_positioned", "_landing_typed", "_landing_rejected", "_landing_rejects", "_landing_scan")
+_SCRATCH_TABLES = (
+    "_landing_positioned",
+    "_landing_typed",
+    "_landing_rejected",
+    "_landing_rejects",
+    "_landing_scan",
+    "_currency_rates",
+)
 
 
 def _drop_scratch(connection: duckdb.DuckDBPyConnection) -> None:
@@ -168,16 +183,16 @@ def _drop_scratch(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(f"drop table if exists {table}")
 
 
-def _read_typed(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity) -> None:
-    """Read a file once into ``_landing_typed``: typed values, source row, and a reason per bad row.
+def _read_typed(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity, seeds_dir: Path | None) -> None:
+    """Read a file once into ``_landing_typed``: typed values and a reason per bad row; the
+    view ``_landing_positioned`` adds each row's number in the file.
 
-    DuckDB's CSV reader takes every field as text. Records it cannot split (field count,
-    quoting, encoding) go to its reject table with their line and become ``_landing_rejected``;
-    every other record is cast to the contract in the same pass. Row numbers count data records
-    from 1 after the header.
+    Records the reader cannot split (field count, quoting, encoding) go to its reject table
+    with their line and become ``_landing_rejected``. Row numbers count data records from 1
+    after the header.
     """
     _drop_scratch(connection)
-    typed, reasons = _cast_failures(entity)
+    typed, reasons = entity_checks(entity)
     raw_record = " || ',' || ".join(f"coalesce(src.{name}, '')" for name in entity.column_names)
     # DuckDB computes a repeated expression once; a subquery for it would cost a projection.
     reason = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')"
@@ -188,10 +203,13 @@ def _read_typed(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entit
         create temp table _landing_typed as
         select {", ".join(typed)}, {reason} as reason,
                case when {reason} is not null then {raw_record} end as raw_record
-        from read_csv({_sql_string(str(path))}, header = true, all_varchar = true,
-                      delim = ',', quote = '"', escape = '"', strict_mode = true,
-                      store_rejects = true, rejects_scan = '_landing_scan',
-                      rejects_table = '_landing_rejects', normalize_names = false) as src
+        from (
+            select *, {", ".join(row_flags(entity))}
+            from read_csv({_sql_string(str(path))}, header = true, all_varchar = true,
+                          delim = ',', quote = '"', escape = '"', strict_mode = true,
+                          store_rejects = true, rejects_scan = '_landing_scan',
+                          rejects_table = '_landing_rejects', normalize_names = false) as src
+        ) as src
         """
     )
     connection.execute(
@@ -211,22 +229,122 @@ def _read_typed(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entit
     ).fetchall()[0]
     if rejected == 0:
         connection.execute(
-            f"create temp view _landing_positioned as select *, rowid - {first} + 1 as source_row from _landing_typed"
+            "create temp view _landing_positioned as "
+            f"select *, rowid as typed_rowid, rowid - {first} + 1 as source_row from _landing_typed"
         )
-        return
+    else:
+        connection.execute(
+            f"""
+            create temp view _landing_positioned as
+            select typed.*, typed.good_ordinal + coalesce(offsets.rejects_so_far, 0) as source_row
+            from (select *, rowid as typed_rowid, rowid - {first} + 1 as good_ordinal from _landing_typed) as typed
+            asof left join (
+                select source_row - row_number() over (order by source_row) as good_before,
+                       row_number() over (order by source_row) as rejects_so_far
+                from _landing_rejected
+            ) as offsets
+                on typed.good_ordinal > offsets.good_before
+            """
+        )
+    _refuse_other_encoding(connection, path)
+    _apply_row_rules(connection, entity, seeds_dir)
+    _quarantine_repeated_keys(connection, entity)
+
+
+def _set_reason(connection: duckdb.DuckDBPyConnection, condition: str, reason: str) -> None:
+    """Quarantine the rows not yet quarantined for which ``condition`` holds, with ``reason``."""
+    connection.execute(f"update _landing_typed set reason = {reason} where reason is null and ({condition})")
+
+
+def _apply_row_rules(connection: duckdb.DuckDBPyConnection, entity: Entity, seeds_dir: Path | None) -> None:
+    for rule in entity.row_rules:
+        _set_reason(connection, rule.broken, rule.reason)
+        _fill_raw_record(connection, entity)
+    if entity.name == "erp_orders":
+        _check_currencies(connection, entity, seeds_dir)
+
+
+def _fill_raw_record(connection: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """The raw record of rows quarantined after typing, from their typed values."""
+    record = " || ',' || ".join(f"coalesce(cast({name} as varchar), '')" for name in entity.column_names)
+    connection.execute(
+        f"update _landing_typed set raw_record = {record} where reason is not null and raw_record is null"
+    )
+
+
+def currency_rates_path(seeds_dir: Path | None) -> Path:
+    from tiering.rubric.checks import SEEDS_DIR
+
+    return (seeds_dir or SEEDS_DIR) / CURRENCY_RATES_SEED
+
+
+def _check_currencies(connection: duckdb.DuckDBPyConnection, entity: Entity, seeds_dir: Path | None) -> None:
+    """An order line in another currency needs a rate for its order date; CNY (or empty) needs none."""
+    rates = currency_rates_path(seeds_dir)
     connection.execute(
         f"""
-        create temp view _landing_positioned as
-        select typed.*, typed.good_ordinal + coalesce(offsets.rejects_so_far, 0) as source_row
-        from (select *, rowid - {first} + 1 as good_ordinal from _landing_typed) as typed
-        asof left join (
-            select source_row - row_number() over (order by source_row) as good_before,
-                   row_number() over (order by source_row) as rejects_so_far
-            from _landing_rejected
-        ) as offsets
-            on typed.good_ordinal > offsets.good_before
+        create temp table _currency_rates as
+        select upper(trim(currency)) as currency, cast(valid_from as date) as valid_from,
+               cast(valid_to as date) as valid_to
+        from read_csv({_sql_string(str(rates))}, header = true, all_varchar = true)
         """
     )
+    _set_reason(
+        connection,
+        "currency is not null and upper(currency) <> 'CNY' and not exists ("
+        "select 1 from _currency_rates as rates where rates.currency = upper(_landing_typed.currency) "
+        "and _landing_typed.order_date between rates.valid_from and rates.valid_to)",
+        f"'column currency: no CNY rate for ''' || currency || ''' on ' || cast(order_date as varchar) "
+        f"|| ' in seeds/{CURRENCY_RATES_SEED}'",
+    )
+    _fill_raw_record(connection, entity)
+
+
+def _quarantine_repeated_keys(connection: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """A key the file repeats: every row of it is quarantined when the rows differ (no row can
+    be trusted over another); when they are identical, the first row loads and the others are
+    quarantined as its duplicates."""
+    key = ", ".join(entity.key)
+    connection.execute(
+        f"""
+        create or replace temp table _landing_repeated as
+        select {key} from _landing_positioned where reason is null group by {key} having count(*) > 1
+        """
+    )
+    if connection.execute("select count(*) from _landing_repeated").fetchall()[0][0]:
+        join = " and ".join(f"typed.{name} = repeated.{name}" for name in entity.key)
+        key_text = " || ', ' || ".join(f"'{name}=' || cast(groups.{name} as varchar)" for name in entity.key)
+        group_join = " and ".join(f"typed.{name} = groups.{name}" for name in entity.key)
+        connection.execute(
+            f"""
+            create or replace temp table _landing_repeated as
+            select {key}, min(value_hash) <> max(value_hash) as is_conflicting, min(source_row) as first_row,
+                   string_agg(cast(source_row as varchar), ', ' order by source_row) as source_rows
+            from (
+                select typed.*, hash({", ".join(f"typed.{name}" for name in entity.column_names)}) as value_hash
+                from _landing_positioned as typed
+                semi join _landing_repeated as repeated on {join}
+                where typed.reason is null
+            ) as keyed
+            group by {key}
+            """
+        )
+        connection.execute(
+            f"""
+            update _landing_typed set reason = case
+                when groups.is_conflicting then 'key (' || {key_text} || ') appears in rows '
+                    || groups.source_rows || ' with different values; none of them is loaded'
+                else 'duplicate of row ' || cast(groups.first_row as varchar) || ' (key ' || {key_text}
+                    || ', identical values)'
+            end
+            from _landing_positioned as typed
+            inner join _landing_repeated as groups on {group_join}
+            where _landing_typed.rowid = typed.typed_rowid and typed.reason is null
+                and (groups.is_conflicting or typed.source_row <> groups.first_row)
+            """
+        )
+        _fill_raw_record(connection, entity)
+    connection.execute("drop table if exists _landing_repeated")
 
 
 def load_file(
@@ -236,15 +354,21 @@ def load_file(
     *,
     batch_id: str,
     loaded_at: datetime,
+    seeds_dir: Path | None = None,
 ) -> FileResult:
-    """Load one file into raw.<entity>; quarantine what does not parse. Skips a known checksum."""
+    """Load one file into raw.<entity>; quarantine what the contract refuses. Skips content
+    already loaded or withdrawn."""
     checksum = file_checksum(path)
     seen = connection.execute(
         f"select source_file from {RAW_SCHEMA}._ingested_files where entity = ? and file_checksum = ? limit 1",
         [entity.name, checksum],
     ).fetchall()
     if seen:
-        return FileResult(entity.name, path.name, checksum, status="skipped_already_loaded")
+        return FileResult(entity.name, path.name, checksum, status="skipped_already_loaded", detail=seen[0][0])
+    was_withdrawn = withdrawn(connection, entity.name, checksum)
+    if was_withdrawn:
+        detail = f"withdrawn {was_withdrawn[0]}: {was_withdrawn[1]}"
+        return FileResult(entity.name, path.name, checksum, status="skipped_withdrawn", detail=detail)
 
     ignored = check_header(path, entity)
     load_seq = connection.execute(
@@ -258,18 +382,18 @@ def load_file(
         "_loaded_at": f"timestamp {_sql_string(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}",
     }
 
-    # The file is read and cast into a scratch table before the transaction: only what lands
+    # The file is read and checked into a scratch table before the transaction: only what lands
     # in raw (rows, quarantine, ledger) needs to be atomic, and DuckDB copies a committed
     # scratch table into raw twice as fast as one written in the same transaction.
     try:
-        _read_typed(connection, path, entity)
+        _read_typed(connection, path, entity, seeds_dir)
     except Exception:
         _drop_scratch(connection)
         raise
     connection.execute("begin transaction")
     try:
         columns = ", ".join(entity.column_names)
-        # The typed scratch table is written in file order and never read in order again, so
+        # The scratch table is written in file order and never read in order again, so
         # the copy into the raw table may write in parallel.
         connection.execute("set preserve_insertion_order = false")
         connection.execute(
@@ -309,7 +433,12 @@ def load_file(
             ignored_columns=ignored,
         )
         connection.execute(
-            f"insert into {RAW_SCHEMA}._ingested_files values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"""
+            insert into {RAW_SCHEMA}._ingested_files
+                (entity, source_file, file_checksum, batch_id, load_seq, loaded_at, rows_read,
+                 rows_loaded, rows_quarantined, status)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
             [
                 entity.name,
                 path.name,
@@ -320,7 +449,17 @@ def load_file(
                 result.rows_read,
                 result.rows_loaded,
                 result.rows_quarantined,
+                PENDING,
             ],
+        )
+        record_event(
+            connection,
+            "loaded",
+            entity=entity.name,
+            source_file=path.name,
+            file_checksum=checksum,
+            batch_id=batch_id,
+            detail=f"{result.rows_loaded} rows loaded, {result.rows_quarantined} quarantined",
         )
         connection.execute("commit")
     except Exception:
@@ -339,6 +478,7 @@ def ingest_entity(
     *,
     batch_id: str,
     loaded_at: datetime | None = None,
+    seeds_dir: Path | None = None,
 ) -> EntityResult:
     """Load every new file of one entity from the landing folder into the warehouse."""
     entity = ENTITIES[entity_name]
@@ -348,5 +488,7 @@ def ingest_entity(
     with duckdb.connect(str(warehouse_path), config=duckdb_config()) as connection:
         ensure_raw_schema(connection)
         for path in landed_files(landing_dir, entity_name):
-            result.files.append(load_file(connection, path, entity, batch_id=batch_id, loaded_at=loaded_at))
+            result.files.append(
+                load_file(connection, path, entity, batch_id=batch_id, loaded_at=loaded_at, seeds_dir=seeds_dir)
+            )
     return result

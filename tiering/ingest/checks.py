@@ -1,0 +1,144 @@
+"""The contract at the door, in SQL: each raw text value cast to its column's type, and a reason
+for every value that is not exactly what the contract allows (``tiering.ingest.contract``).
+
+A column gives a typed expression and a list of reason expressions, each null when its rule
+holds, over the text of the field (``src.<column>``, trimmed, empty as null). The checks are
+written for 21 million rows: string positions and casts for every row, and the costlier
+regular expressions once per row over all its fields, with the per-column reason worked out
+only for the rare row that breaks one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tiering.ingest.contract import EARLIEST_DATE, LATEST_DATE, Column, Entity
+
+NUMERIC_PREFIXES = ("INTEGER", "BIGINT", "DECIMAL")
+_CONTROL = r"[\x00-\x1F\x7F]"
+
+
+def text(column: str) -> str:
+    return f"nullif(trim(src.{column}), '')"
+
+
+def _quoted(expression: str) -> str:
+    """The value as it appears in a reason: 'value'."""
+    return f"'''' || {expression} || ''''"
+
+
+def _reason(column: str, message_sql: str) -> str:
+    return f"'column {column}: ' || {message_sql}"
+
+
+@dataclass(frozen=True)
+class ColumnCheck:
+    typed: str  # SQL: the typed value
+    reasons: list[str]  # SQL: each a reason or null
+
+
+def _numeric_scale(sql_type: str) -> int:
+    if sql_type.startswith("DECIMAL"):
+        return int(sql_type.split(",")[1].rstrip(")").strip())
+    return 0
+
+
+def column_check(column: Column) -> ColumnCheck:
+    value_text = text(column.name)
+    sql_type = column.sql_type
+    reasons: list[str] = []
+    if sql_type == "VARCHAR":
+        typed = value_text
+        if column.allowed:
+            allowed = ", ".join(f"'{code}'" for code in column.allowed)
+            reasons.append(
+                f"case when {value_text} is not null and lower({value_text}) not in ({allowed}) then "
+                + _reason(column.name, f"{_quoted(value_text)} || ' is not one of {', '.join(column.allowed)}'")
+                + " end"
+            )
+    else:
+        typed = f"try_cast({value_text} as {sql_type})"
+        invalid = f"{value_text} is not null and {typed} is null"
+        if sql_type.startswith(NUMERIC_PREFIXES):
+            # DuckDB's cast also reads 1_000, 1e3, 0x10 and rounds 1.6 to 2 or 1200.005 to
+            # 1200.01; the contract takes digits, a sign and a point only.
+            invalid += f" or (src._has_odd_number and regexp_matches({value_text}, '[^0-9.+-]'))"
+        reasons.append(
+            f"case when {invalid} then "
+            + _reason(column.name, f"{_quoted(value_text)} || ' is not a valid {sql_type}'")
+            + " end"
+        )
+        # The other rules speak of a value that is valid: one reason per defect.
+        typed_valid = f"{typed} is not null and not ({invalid})"
+        if sql_type in ("INTEGER", "BIGINT"):
+            reasons.append(
+                f"case when {typed_valid} and strpos({value_text}, '.') > 0 then "
+                + _reason(column.name, f"{_quoted(value_text)} || ' is not a whole number'")
+                + " end"
+            )
+        scale = _numeric_scale(sql_type)
+        if sql_type.startswith("DECIMAL"):
+            # Decimal places written, trailing zeros aside; more than the column holds would be rounded.
+            places = (
+                f"case when strpos({value_text}, '.') = 0 then 0 "
+                f"else length(rtrim({value_text}, '0')) - strpos({value_text}, '.') end"
+            )
+            reasons.append(
+                f"case when {typed_valid} and {places} > {scale} then "
+                + _reason(column.name, f"{_quoted(value_text)} || ' has more than {scale} decimal places'")
+                + " end"
+            )
+        if sql_type in ("DATE", "TIMESTAMP"):
+            latest = f"DATE '{LATEST_DATE}'" if sql_type == "DATE" else f"TIMESTAMP '{LATEST_DATE} 23:59:59.999999'"
+            reasons.append(
+                f"case when {typed_valid} "
+                f"and not ({typed} between {sql_type} '{EARLIEST_DATE}' and {latest}) then "
+                + _reason(column.name, f"{_quoted(value_text)} || ' is outside {EARLIEST_DATE} to {LATEST_DATE}'")
+                + " end"
+            )
+        for bound, comparison, words in (
+            (column.at_least, "<", "is below the minimum"),
+            (column.at_most, ">", "is above the maximum"),
+            (column.below, ">=", "is not below"),
+        ):
+            if bound is not None:
+                reasons.append(
+                    f"case when {typed_valid} and {typed} {comparison} {bound} then "
+                    + _reason(column.name, f"{_quoted(value_text)} || ' {words} {bound}'")
+                    + " end"
+                )
+    if sql_type == "VARCHAR":
+        reasons.append(
+            f"case when src._has_control and regexp_matches({value_text}, '{_CONTROL}') then "
+            + _reason(column.name, "'contains a control character'")
+            + " end"
+        )
+    if column.required:
+        reasons.append(f"case when {value_text} is null then 'column {column.name}: required value is missing' end")
+    return ColumnCheck(typed=typed, reasons=reasons)
+
+
+def row_flags(entity: Entity) -> list[str]:
+    """Per-row flags that gate the costlier checks: one regular expression over all the row's
+    text fields, one over its numeric fields."""
+    texts = [text(c.name) for c in entity.columns if c.sql_type == "VARCHAR"]
+    numbers = [text(c.name) for c in entity.columns if c.sql_type.startswith(NUMERIC_PREFIXES)]
+    flags = [
+        f"regexp_matches(concat_ws('|', {', '.join(texts)}), '{_CONTROL}') as _has_control"
+        if texts
+        else "false as _has_control",
+        f"regexp_matches(concat_ws('|', {', '.join(numbers)}), '[^0-9.+|-]') as _has_odd_number"
+        if numbers
+        else "false as _has_odd_number",
+    ]
+    return flags
+
+
+def entity_checks(entity: Entity) -> tuple[list[str], list[str]]:
+    """Typed select expressions (``<typed> as <column>``) and every reason expression of an entity."""
+    typed, reasons = [], []
+    for column in entity.columns:
+        check = column_check(column)
+        typed.append(f"{check.typed} as {column.name}")
+        reasons.extend(check.reasons)
+    return typed, reasons

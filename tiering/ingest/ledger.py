@@ -1,0 +1,252 @@
+"""The raw schema's bookkeeping: which deliveries are in it, and every change to that.
+
+- ``raw._ingested_files``: one row per delivery whose rows are in the raw tables, with its
+  checksum, batch (the run that loaded it), row counts and ``status``: ``pending`` until the run
+  that loaded it has published, then ``accepted``.
+- ``raw._quarantine``: every row that was not loaded, with file, row and reason.
+- ``raw._withdrawn_files``: deliveries an operator withdrew; a file with that content is
+  skipped from then on, and says why.
+- ``raw._ingest_events``: the audit trail: loaded, accepted, rolled_back, withdrawn.
+
+A run's deliveries are held as ``pending``: when the run fails, or is killed, before it
+publishes, they are rolled back (the next run does it first), so a failed delivery never
+stays half-committed and the next run with a corrected file needs no hand work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from tiering.ingest.contract import ENTITIES
+
+RAW_SCHEMA = "raw"
+LINEAGE_COLUMNS = (
+    ("_source_file", "VARCHAR"),
+    ("_source_row", "BIGINT"),
+    ("_file_checksum", "VARCHAR"),
+    ("_batch_id", "VARCHAR"),
+    ("_load_seq", "BIGINT"),
+    ("_loaded_at", "TIMESTAMP"),
+)
+
+PENDING, ACCEPTED = "pending", "accepted"
+
+
+def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    connection.execute(f"create schema if not exists {RAW_SCHEMA}")
+    for entity in ENTITIES.values():
+        columns = [f"{column.name} {column.sql_type}" for column in entity.columns]
+        columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
+        connection.execute(f"create table if not exists {RAW_SCHEMA}.{entity.name} ({', '.join(columns)})")
+    connection.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._ingested_files (
+            entity varchar, source_file varchar, file_checksum varchar, batch_id varchar,
+            load_seq bigint, loaded_at timestamp, rows_read bigint, rows_loaded bigint,
+            rows_quarantined bigint
+        )
+        """
+    )
+    # Warehouses from before deliveries were held pending: what they hold was accepted.
+    connection.execute(
+        f"alter table {RAW_SCHEMA}._ingested_files add column if not exists status varchar default '{ACCEPTED}'"
+    )
+    connection.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._quarantine (
+            entity varchar, source_file varchar, source_row bigint, file_checksum varchar,
+            batch_id varchar, loaded_at timestamp, reason varchar, raw_record varchar
+        )
+        """
+    )
+    connection.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._withdrawn_files (
+            entity varchar, file_checksum varchar, source_file varchar, withdrawn_at timestamp, reason varchar
+        )
+        """
+    )
+    connection.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._ingest_events (
+            event_at timestamp, event varchar, entity varchar, source_file varchar, file_checksum varchar,
+            batch_id varchar, rows_removed bigint, detail varchar
+        )
+        """
+    )
+    from tiering.quality.validate import DQ_RESULTS_DDL  # the validation history lives beside the ledger
+
+    connection.execute(DQ_RESULTS_DDL)
+
+
+def record_event(
+    connection: duckdb.DuckDBPyConnection,
+    event: str,
+    *,
+    entity: str | None,
+    source_file: str | None,
+    file_checksum: str | None,
+    batch_id: str | None,
+    rows_removed: int | None = None,
+    detail: str | None = None,
+) -> None:
+    connection.execute(
+        f"insert into {RAW_SCHEMA}._ingest_events values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [datetime.now(), event, entity, source_file, file_checksum, batch_id, rows_removed, detail],
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    entity: str
+    source_file: str
+    file_checksum: str
+    batch_id: str
+    status: str
+    rows_loaded: int
+    rows_quarantined: int
+
+
+def deliveries(connection: duckdb.DuckDBPyConnection, **where: str) -> list[Delivery]:
+    """Deliveries in the raw tables, filtered by column = value."""
+    conditions = " and ".join(f"{column} = ?" for column in where) or "true"
+    rows = connection.execute(
+        f"""
+        select entity, source_file, file_checksum, batch_id, status, rows_loaded, rows_quarantined
+        from {RAW_SCHEMA}._ingested_files where {conditions} order by load_seq
+        """,
+        list(where.values()),
+    ).fetchall()
+    return [Delivery(*row) for row in rows]
+
+
+def _remove(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> int:
+    """Delete one delivery's rows, quarantine rows and ledger row; returns rows removed."""
+    key = [delivery.file_checksum, delivery.batch_id]
+    (removed,) = connection.execute(
+        f"select count(*) from {RAW_SCHEMA}.{delivery.entity} where _file_checksum = ? and _batch_id = ?", key
+    ).fetchall()[0]
+    connection.execute(f"delete from {RAW_SCHEMA}.{delivery.entity} where _file_checksum = ? and _batch_id = ?", key)
+    connection.execute(
+        f"delete from {RAW_SCHEMA}._quarantine where entity = ? and file_checksum = ? and batch_id = ?",
+        [delivery.entity, *key],
+    )
+    connection.execute(
+        f"delete from {RAW_SCHEMA}._ingested_files where entity = ? and file_checksum = ? and batch_id = ?",
+        [delivery.entity, *key],
+    )
+    return removed
+
+
+def rollback_batch(connection: duckdb.DuckDBPyConnection, batch_id: str, reason: str) -> list[Delivery]:
+    """Take every pending delivery of a run back out of the raw tables, in one transaction."""
+    pending = deliveries(connection, batch_id=batch_id, status=PENDING)
+    if not pending:
+        return []
+    connection.execute("begin transaction")
+    try:
+        for delivery in pending:
+            removed = _remove(connection, delivery)
+            record_event(
+                connection,
+                "rolled_back",
+                entity=delivery.entity,
+                source_file=delivery.source_file,
+                file_checksum=delivery.file_checksum,
+                batch_id=batch_id,
+                rows_removed=removed,
+                detail=reason,
+            )
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return pending
+
+
+def recover_unfinished_runs(connection: duckdb.DuckDBPyConnection, current_batch_id: str) -> list[Delivery]:
+    """Roll back deliveries left pending by runs that did not finish (failed or killed)."""
+    batches = connection.execute(
+        f"select distinct batch_id from {RAW_SCHEMA}._ingested_files where status = ? and batch_id <> ?",
+        [PENDING, current_batch_id],
+    ).fetchall()
+    rolled_back = []
+    for (batch_id,) in batches:
+        rolled_back += rollback_batch(connection, batch_id, "the run that loaded it did not finish")
+    return rolled_back
+
+
+def accept_batch(connection: duckdb.DuckDBPyConnection, batch_id: str) -> int:
+    """Mark a run's deliveries accepted: the run has published them."""
+    pending = deliveries(connection, batch_id=batch_id, status=PENDING)
+    connection.execute("begin transaction")
+    try:
+        connection.execute(
+            f"update {RAW_SCHEMA}._ingested_files set status = ? where batch_id = ? and status = ?",
+            [ACCEPTED, batch_id, PENDING],
+        )
+        for delivery in pending:
+            record_event(
+                connection,
+                "accepted",
+                entity=delivery.entity,
+                source_file=delivery.source_file,
+                file_checksum=delivery.file_checksum,
+                batch_id=batch_id,
+            )
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return len(pending)
+
+
+class WithdrawError(ValueError):
+    """The delivery to withdraw cannot be found."""
+
+
+def withdraw(connection: duckdb.DuckDBPyConnection, file_name: str, reason: str) -> list[Delivery]:
+    """Forget a delivery: its rows leave the raw tables and a file with its content is skipped
+    from now on. ``file_name`` is the delivered file's name (or its SHA-256 checksum)."""
+    found = [d for d in deliveries(connection) if file_name in (d.source_file, d.file_checksum)]
+    if not found:
+        known = ", ".join(sorted({d.source_file for d in deliveries(connection)})) or "none"
+        raise WithdrawError(f"no delivery named {file_name!r} is in the warehouse; deliveries: {known}")
+    connection.execute("begin transaction")
+    try:
+        for delivery in found:
+            removed = _remove(connection, delivery)
+            connection.execute(
+                f"insert into {RAW_SCHEMA}._withdrawn_files values (?, ?, ?, ?, ?)",
+                [delivery.entity, delivery.file_checksum, delivery.source_file, datetime.now(), reason],
+            )
+            record_event(
+                connection,
+                "withdrawn",
+                entity=delivery.entity,
+                source_file=delivery.source_file,
+                file_checksum=delivery.file_checksum,
+                batch_id=delivery.batch_id,
+                rows_removed=removed,
+                detail=reason,
+            )
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+    return found
+
+
+def withdrawn(connection: duckdb.DuckDBPyConnection, entity: str, file_checksum: str) -> tuple[str, str] | None:
+    """When and why a delivery with this content was withdrawn, or None."""
+    rows = connection.execute(
+        f"""
+        select strftime(withdrawn_at, '%Y-%m-%d %H:%M'), reason from {RAW_SCHEMA}._withdrawn_files
+        where entity = ? and file_checksum = ? order by withdrawn_at desc limit 1
+        """,
+        [entity, file_checksum],
+    ).fetchall()
+    return rows[0] if rows else None
