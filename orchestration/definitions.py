@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs import assets, jobs, resources, schedules, sensors
+from orchestration.defs import assets, jobs, resources, schedules, sensors, warehouse
 
-defs = dg.Definitions.merge(assets.defs, jobs.defs, resources.defs, schedules.defs, sensors.defs)
+defs = dg.Definitions.merge(assets.defs, jobs.defs, resources.defs, schedules.defs, sensors.defs, warehouse.defs)

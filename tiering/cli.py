@@ -146,12 +146,19 @@ def main(argv: list[str] | None = None) -> int:
     bench.add_argument("--as-of", help="YYYY-MM-DD; default today in Asia/Shanghai")
     bench.set_defaults(handler=_bench)
 
+    from tiering import operate
+
+    operate.add_commands(commands)
+
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
     except settings.SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except operate.EXPECTED_ERRORS as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

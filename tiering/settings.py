@@ -1,7 +1,9 @@
-"""The one place that reads settings from the environment.
+"""The one place that reads settings from the environment, and checks them up front.
 
-Read at call time, never at import, so that a test or a backfill can point the same
-code at another folder or another as-of date by setting the environment.
+Read at call time, never at import, so that a test or a backfill can point the same code at
+another folder or another as-of date by setting the environment. Every value is checked when
+it is read: a bad one is a ``SettingsError`` naming the variable, the value and what is allowed,
+before anything runs.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from zoneinfo import ZoneInfo
 
 TIMEZONE = ZoneInfo("Asia/Shanghai")
 
+DEFAULT_MEMORY_LIMIT = "6GB"
+UNKNOWN_FILES_POLICIES = ("warn", "fail")
+_MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+_NOTIFIER = re.compile(r"^(file|log|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
+
 
 class SettingsError(ValueError):
     """A setting in the environment has a value we cannot use."""
@@ -27,6 +34,14 @@ class Settings:
     as_of: date
     # The rubric preset (TIERING_RUBRIC): rows of seeds/rubric_*.csv with this `rubric` score.
     rubric: str = "default"
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
+    notifier: str = "file"
+    # Serving versions and warehouse backups kept; what to do with a file the pipeline does not
+    # know in the landing folder; how long a run waits for another to finish.
+    keep_versions: int = 7
+    keep_backups: int = 3
+    unknown_files: str = "warn"
+    lock_wait_seconds: int = 600
 
     @property
     def warehouse_path(self) -> Path:
@@ -39,7 +54,7 @@ class Settings:
 
     @property
     def serving_path(self) -> Path:
-        """The published DuckDB file BI tools read; replaced whole after each good build."""
+        """The published DuckDB file BI tools read: a link to the current serving version's."""
         return self.serving_dir / "tiering.duckdb"
 
     @property
@@ -52,9 +67,6 @@ class Settings:
         return self.serving_dir / "reports"
 
 
-DEFAULT_MEMORY_LIMIT = "6GB"
-
-
 def duckdb_config(environ: dict[str, str] | None = None) -> dict[str, str]:
     """Settings for every DuckDB connection the pipeline opens for writing.
 
@@ -63,7 +75,7 @@ def duckdb_config(environ: dict[str, str] | None = None) -> dict[str, str]:
     profile reads the same variable).
     """
     env = os.environ if environ is None else environ
-    return {"memory_limit": (env.get("TIERING_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT).strip()}
+    return {"memory_limit": parse_memory_limit(env.get("TIERING_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT)}
 
 
 def today_in_shanghai() -> date:
@@ -85,12 +97,64 @@ def parse_rubric(value: str, source: str = "TIERING_RUBRIC") -> str:
     return name
 
 
+def parse_memory_limit(value: str, source: str = "TIERING_MEMORY_LIMIT") -> str:
+    if not _MEMORY.match(value):
+        raise SettingsError(
+            f"{source}={value!r} is not an amount of memory; expected a number and a unit, e.g. 6GB, 512MB or 1.5GiB"
+        )
+    return value.strip().replace(" ", "")
+
+
+def parse_count(value: str, source: str, *, minimum: int) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise SettingsError(f"{source}={value!r} is not a whole number; expected {minimum} or more") from None
+    if number < minimum:
+        raise SettingsError(f"{source}={value!r} is too small; expected {minimum} or more")
+    return number
+
+
+def parse_choice(value: str, source: str, choices: tuple[str, ...]) -> str:
+    choice = value.strip().lower()
+    if choice not in choices:
+        raise SettingsError(f"{source}={value!r} is not allowed; expected one of {', '.join(choices)}")
+    return choice
+
+
+def parse_notifier(value: str, source: str = "TIERING_NOTIFIER") -> str:
+    spec = value.strip()
+    if not _NOTIFIER.match(spec):
+        raise SettingsError(f"{source}={value!r} is not a notifier; expected file, log or package.module:ClassName")
+    return spec
+
+
+def _folder(value: str, source: str) -> Path:
+    path = Path(value).expanduser().resolve()
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"{source}={value!r} is not a folder; expected a folder (it is created when missing)")
+    return path
+
+
 def load(environ: dict[str, str] | None = None) -> Settings:
+    """Every setting from the environment, checked; the first bad one raises SettingsError."""
     env = os.environ if environ is None else environ
+
+    def get(name: str, default: str) -> str:
+        return env.get(name) or default
+
     as_of_text = env.get("TIERING_AS_OF", "").strip()
     return Settings(
-        landing_dir=Path(env.get("TIERING_LANDING_DIR") or "data/landing").resolve(),
-        data_dir=Path(env.get("TIERING_DATA_DIR") or "data").resolve(),
+        landing_dir=_folder(get("TIERING_LANDING_DIR", "data/landing"), "TIERING_LANDING_DIR"),
+        data_dir=_folder(get("TIERING_DATA_DIR", "data"), "TIERING_DATA_DIR"),
         as_of=parse_as_of(as_of_text) if as_of_text else today_in_shanghai(),
-        rubric=parse_rubric(env.get("TIERING_RUBRIC") or "default"),
+        rubric=parse_rubric(get("TIERING_RUBRIC", "default")),
+        memory_limit=parse_memory_limit(get("TIERING_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
+        notifier=parse_notifier(get("TIERING_NOTIFIER", "file")),
+        keep_versions=parse_count(get("TIERING_KEEP_VERSIONS", "7"), "TIERING_KEEP_VERSIONS", minimum=1),
+        keep_backups=parse_count(get("TIERING_KEEP_BACKUPS", "3"), "TIERING_KEEP_BACKUPS", minimum=1),
+        unknown_files=parse_choice(
+            get("TIERING_UNKNOWN_FILES", "warn"), "TIERING_UNKNOWN_FILES", UNKNOWN_FILES_POLICIES
+        ),
+        lock_wait_seconds=parse_count(get("TIERING_LOCK_WAIT_SECONDS", "600"), "TIERING_LOCK_WAIT_SECONDS", minimum=0),
     )

@@ -1,6 +1,5 @@
-"""After the publish step succeeds, alert on every downgrade of a strategic or key customer."""
-
-import os
+"""Hooks of the nightly job: downgrade alerts after a successful publish, and taking a failed
+run's deliveries back out."""
 
 import dagster as dg
 
@@ -16,6 +15,25 @@ def downgrade_alerts(context: dg.HookContext) -> None:
         return
     config = settings.load()
     downgrades = alerts.find_downgrades(config.serving_path, config.as_of.isoformat())
-    notifier = alerts.load_notifier(os.environ.get("TIERING_NOTIFIER", "file"), config.serving_dir)
+    notifier = alerts.load_notifier(config.notifier, config.serving_dir)
     notifier.notify(downgrades)
     context.log.info(f"{len(downgrades)} downgrade(s) of strategic or key customers on {config.as_of}")
+
+
+@dg.failure_hook(name="roll_back_deliveries")
+def roll_back_deliveries(context: dg.HookContext) -> None:
+    """A failed step takes the run's pending deliveries back out of the raw tables, so the
+    warehouse is as before the run and the next run (with a corrected file) needs no hand work.
+    A run killed before this hook runs is rolled back by the next run's first step."""
+    import duckdb
+
+    from tiering.ingest import ledger
+
+    config = settings.load()
+    if not config.warehouse_path.exists():
+        return
+    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+        ledger.ensure_raw_schema(connection)
+        removed = ledger.rollback_batch(connection, context.run_id, f"step {context.op.name} failed")
+    for delivery in removed:
+        context.log.warning(f"Rolled back {delivery.source_file} ({delivery.entity}): step {context.op.name} failed")

@@ -6,13 +6,13 @@ heavy lifting happens inside DuckDB and dbt anyway.
 
 import dagster as dg
 
-from orchestration.defs.hooks import downgrade_alerts
+from orchestration.defs.hooks import downgrade_alerts, roll_back_deliveries
 
 nightly_tiering_job = dg.define_asset_job(
     "nightly_tiering",
     selection=dg.AssetSelection.all(),
     description="Land new extracts, check them, build and test the dbt models, publish for BI.",
-    hooks={downgrade_alerts},
+    hooks={downgrade_alerts, roll_back_deliveries},
 )
 
 defs = dg.Definitions(jobs=[nightly_tiering_job], executor=dg.in_process_executor)

@@ -77,6 +77,15 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         )
         """
     )
+    connection.execute(
+        f"""
+        create table if not exists {RAW_SCHEMA}._landing_files (
+            run_id varchar, as_of_date date, checked_at timestamp, file_name varchar, entity varchar,
+            status varchar, reason varchar, size_bytes bigint, file_checksum varchar, rows_read bigint,
+            rows_loaded bigint, rows_quarantined bigint
+        )
+        """
+    )
     from tiering.quality.validate import DQ_RESULTS_DDL  # the validation history lives beside the ledger
 
     connection.execute(DQ_RESULTS_DDL)
@@ -250,3 +259,43 @@ def withdrawn(connection: duckdb.DuckDBPyConnection, entity: str, file_checksum:
         [entity, file_checksum],
     ).fetchall()
     return rows[0] if rows else None
+
+
+def record_landing(connection: duckdb.DuckDBPyConnection, *, run_id: str, as_of: object, entries: list) -> None:
+    """This run's listing of the landing folder (``tiering.ingest.landing.LandingEntry``)."""
+    checked_at = datetime.now()
+    connection.execute(f"delete from {RAW_SCHEMA}._landing_files where run_id = ?", [run_id])
+    rows = [
+        (run_id, as_of, checked_at, e.name, e.entity, e.status, e.reason, e.size_bytes, None, None, None, None)
+        for e in entries
+    ]
+    if rows:
+        connection.executemany(
+            f"insert into {RAW_SCHEMA}._landing_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+
+
+def record_file_results(connection: duckdb.DuckDBPyConnection, *, run_id: str, results: list) -> None:
+    """What an entity's asset did with each of its files (``tiering.ingest.load.FileResult``)."""
+    for result in results:
+        reason = {
+            "skipped_already_loaded": f"the same content was loaded before, as {result.detail}",
+            "skipped_withdrawn": result.detail,
+        }.get(result.status)
+        connection.execute(
+            f"""
+            update {RAW_SCHEMA}._landing_files
+            set status = ?, reason = ?, file_checksum = ?, rows_read = ?, rows_loaded = ?, rows_quarantined = ?
+            where run_id = ? and file_name = ?
+            """,
+            [
+                result.status,
+                reason,
+                result.file_checksum,
+                result.rows_read,
+                result.rows_loaded,
+                result.rows_quarantined,
+                run_id,
+                result.source_file,
+            ],
+        )

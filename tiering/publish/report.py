@@ -280,17 +280,19 @@ td.empty {{ color: #888; font-style: italic; }}
 """
 
 
-def write_report(serving_path: Path, reports_dir: Path, *, run_id: str, as_of: str) -> Report:
-    """Write this run's report (kept) and replace latest.html with a copy, each atomically."""
+def write_report(database_path: Path, version_dir: Path, reports_dir: Path, *, run_id: str, as_of: str) -> Report:
+    """Write this run's report into its serving version (``report.html``, which
+    ``reports/latest.html`` reaches once the version is current) and keep a copy in
+    ``reports/<as-of>_<run id>.html``, each written atomically."""
     reports_dir.mkdir(parents=True, exist_ok=True)
-    text = render_report(serving_path, run_id=run_id, as_of=as_of)
+    text = render_report(database_path, run_id=run_id, as_of=as_of)
     path = reports_dir / f"{as_of}_{run_id}.html"
-    latest = reports_dir / "latest.html"
-    for target in (path, latest):
+    in_version = version_dir / "report.html"
+    for target in (in_version, path):
         staged = target.with_name(f".{target.name}.tmp")
         staged.write_text(text, encoding="utf-8")
         os.replace(staged, target)
-    return Report(path, latest)
+    return Report(path, reports_dir / "latest.html")
 
 
 def cleaning_counts(serving_path: Path, *, as_of: str) -> dict[str, int]:

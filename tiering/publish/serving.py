@@ -1,22 +1,37 @@
-"""Publish the marts for BI: a new serving DuckDB file and Parquet copies, swapped in whole.
+"""Publish the marts for BI as one serving version, switched in at once.
 
-BI tools read `serving/tiering.duckdb` (or the Parquet files) and never the build
-warehouse, so a dashboard holding the file open neither blocks the nightly run nor sees a
-half-built state. Everything is written to temporary names first and renamed into place
-only when all of it is written; a failure before that leaves the last good version.
+BI tools read ``serving/tiering.duckdb`` and ``serving/parquet/*.parquet`` and never the build
+warehouse, so a dashboard holding a file open neither blocks the nightly run nor sees a
+half-built state. Each publication is a complete version in its own folder::
+
+    serving/versions/<as-of>_<run>/   tiering.duckdb, parquet/*.parquet, report.html
+    serving/current                   -> versions/<as-of>_<run>   (one symlink, switched at once)
+    serving/tiering.duckdb            -> current/tiering.duckdb   (the paths BI users already use)
+    serving/parquet                   -> current/parquet
+    serving/reports/latest.html       -> ../current/report.html
+
+A version is written under a hidden name and renamed into ``versions/`` only when all of it
+is written; then the ``current`` symlink is replaced by one rename. A kill at any instant
+leaves either the old version or the new one current, whole, for the DuckDB file and the
+Parquet files alike. The next publication removes half-written versions, and keeps the last
+``keep_versions`` complete ones, so an operator can roll back with one command
+(``tiering serving rollback``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import unicodedata
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from tiering.faults import crash_point
 from tiering.settings import duckdb_config
 
 # Published table -> the warehouse relation it copies. The names are a contract with BI users.
@@ -36,13 +51,26 @@ PUBLISHED_TABLES: dict[str, str] = {
     "outlier_flags": "marts.outlier_flags",
     "reconciliation": "marts.reconciliation",
     "quarantined_rows": "marts.quarantined_rows",
+    "landing_files": "marts.landing_files",
 }
 
 PUBLICATION_TABLE = "_publication"
+DATABASE_FILE = "tiering.duckdb"
+PARQUET_DIR = "parquet"
+REPORT_FILE = "report.html"
+VERSIONS_DIR = "versions"
+CURRENT = "current"
+COMPLETE_MARKER = ".complete"
+
+
+class ServingError(RuntimeError):
+    """A serving version cannot be found or switched to."""
 
 
 @dataclass(frozen=True)
 class Publication:
+    version: str
+    version_dir: Path
     serving_path: Path
     parquet_dir: Path
     row_counts: dict[str, int]
@@ -53,57 +81,173 @@ def _sql_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def versions_dir(serving_dir: Path) -> Path:
+    return serving_dir / VERSIONS_DIR
+
+
+def complete_versions(serving_dir: Path) -> list[str]:
+    """The complete versions, oldest first (names sort by as-of date, then by run)."""
+    root = versions_dir(serving_dir)
+    if not root.is_dir():
+        return []
+    found = [
+        path
+        for path in root.iterdir()
+        if not path.name.startswith(".") and path.is_dir() and (path / COMPLETE_MARKER).exists()
+    ]
+    return [path.name for path in sorted(found, key=lambda path: (path.stat().st_mtime, path.name))]
+
+
+def current_version(serving_dir: Path) -> str | None:
+    link = serving_dir / CURRENT
+    if not link.is_symlink():
+        return None
+    return Path(os.readlink(link)).name
+
+
+def _symlink(target: str, link: Path) -> None:
+    """Point ``link`` at ``target`` in one atomic rename (a new symlink renamed over the old)."""
+    staged = link.with_name(f".{link.name}.{uuid.uuid4().hex[:8]}.link")
+    os.symlink(target, staged)
+    os.replace(staged, link)
+
+
+def _ensure_stable_paths(serving_dir: Path) -> None:
+    """The paths BI users open, as links through ``current``; an older layout's plain files
+    (before versions) move into a version of their own first."""
+    database, parquet = serving_dir / DATABASE_FILE, serving_dir / PARQUET_DIR
+    if (database.exists() and not database.is_symlink()) or (parquet.is_dir() and not parquet.is_symlink()):
+        legacy = versions_dir(serving_dir) / "legacy"
+        legacy.mkdir(parents=True, exist_ok=True)
+        for path in (database, parquet):
+            if path.exists() and not path.is_symlink():
+                os.replace(path, legacy / path.name)
+        (legacy / COMPLETE_MARKER).write_text("the serving folder as it was before versions\n", encoding="utf-8")
+    for link, target in ((database, f"{CURRENT}/{DATABASE_FILE}"), (parquet, f"{CURRENT}/{PARQUET_DIR}")):
+        if not link.is_symlink() or os.readlink(link) != target:
+            _symlink(target, link)
+    reports = serving_dir / "reports"
+    reports.mkdir(exist_ok=True)
+    latest = reports / "latest.html"
+    if not latest.is_symlink():
+        _symlink(f"../{CURRENT}/{REPORT_FILE}", latest)
+
+
+def switch_to(serving_dir: Path, version: str) -> None:
+    """Make a complete version the current one, in one atomic step."""
+    if version not in complete_versions(serving_dir):
+        known = ", ".join(complete_versions(serving_dir)) or "none"
+        raise ServingError(f"no complete serving version {version!r} in {versions_dir(serving_dir)}; versions: {known}")
+    _symlink(f"{VERSIONS_DIR}/{version}", serving_dir / CURRENT)
+    _ensure_stable_paths(serving_dir)
+
+
+def rollback(serving_dir: Path, version: str | None = None) -> str:
+    """Switch readers back to ``version``, or to the complete version before the current one."""
+    versions = complete_versions(serving_dir)
+    current = current_version(serving_dir)
+    if version is None:
+        older = versions[: versions.index(current)] if current in versions else versions[:-1]
+        if not older:
+            raise ServingError(f"no serving version before {current} to roll back to; versions: {', '.join(versions)}")
+        version = older[-1]
+    switch_to(serving_dir, version)
+    return version
+
+
+def remove_stale(serving_dir: Path, keep_versions: int) -> list[str]:
+    """Remove half-written versions and staging files, and complete versions beyond the newest
+    ``keep_versions`` (never the current one). Returns what was removed."""
+    removed = []
+    root = versions_dir(serving_dir)
+    current = current_version(serving_dir)
+    if root.is_dir():
+        for path in root.iterdir():
+            if path.name.startswith(".") or (path.is_dir() and not (path / COMPLETE_MARKER).exists()):
+                shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
+                removed.append(path.name)
+        complete = complete_versions(serving_dir)
+        for version in complete[: max(0, len(complete) - keep_versions)]:
+            if version != current:
+                shutil.rmtree(root / version, ignore_errors=True)
+                removed.append(version)
+    # Staging files of the layout before versions, and links a killed switch left behind.
+    for path in serving_dir.glob(".*"):
+        if path.name.endswith((".tmp", ".wal", ".link")):
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def publish(
     warehouse_path: Path,
-    serving_path: Path,
-    parquet_dir: Path,
+    serving_dir: Path,
     *,
     run_id: str,
     as_of: str,
     tables: dict[str, str] | None = None,
+    keep_versions: int = 7,
+    write_extras: Callable[[Path], None] | None = None,
+    before_switch: Callable[[], None] | None = None,
 ) -> Publication:
+    """Write a complete serving version from the warehouse's marts, then switch readers to it.
+
+    ``write_extras(version_dir)`` adds files to the version before it is complete (the auditor
+    report); ``before_switch()`` runs after the version is complete and before the switch (the
+    run accepts its deliveries there).
+    """
     tables = tables or PUBLISHED_TABLES
-    serving_path.parent.mkdir(parents=True, exist_ok=True)
-    parquet_dir.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:12]
-    staged_db = serving_path.with_name(f".{serving_path.name}.{token}.tmp")
-    staged_parquet = {name: parquet_dir / f".{name}.{token}.parquet.tmp" for name in tables}
+    remove_stale(serving_dir, keep_versions)
+    version = f"{as_of}_{run_id[:8]}"
+    root = versions_dir(serving_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f".{version}.{uuid.uuid4().hex[:8]}.partial"
+    (staging / PARQUET_DIR).mkdir(parents=True)
     published_at = datetime.now()
     row_counts: dict[str, int] = {}
-    try:
-        with duckdb.connect(str(staged_db), config=duckdb_config()) as connection:
-            connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
-            for name, relation in tables.items():
-                connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
-                # COPY answers with the number of rows it wrote.
-                row_counts[name] = connection.execute(
-                    f"copy main.{name} to {_sql_path(staged_parquet[name])} (format parquet, compression zstd)"
-                ).fetchall()[0][0]
-            connection.execute(
-                f"""
-                create table main.{PUBLICATION_TABLE} as
-                select cast($run_id as varchar) as run_id, cast($as_of as date) as as_of_date,
-                       cast($published_at as timestamp) as published_at,
-                       unnest($names) as table_name, cast(unnest($counts) as bigint) as row_count
-                """,
-                {
-                    "run_id": run_id,
-                    "as_of": as_of,
-                    "published_at": published_at,
-                    "names": list(row_counts),
-                    "counts": list(row_counts.values()),
-                },
-            )
-            connection.execute("detach warehouse")
-        # All written: swap in. Each rename is atomic; the DuckDB file goes last so that a
-        # reader of it never sees tables older than the Parquet beside it.
-        for name, staged in staged_parquet.items():
-            os.replace(staged, parquet_dir / f"{name}.parquet")
-        os.replace(staged_db, serving_path)
-    finally:
-        for leftover in [staged_db, staged_db.with_name(staged_db.name + ".wal"), *staged_parquet.values()]:
-            leftover.unlink(missing_ok=True)
-    return Publication(serving_path, parquet_dir, row_counts, published_at)
+    database = staging / DATABASE_FILE
+    with duckdb.connect(str(database), config=duckdb_config()) as connection:
+        connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+        for name, relation in tables.items():
+            connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
+            # COPY answers with the number of rows it wrote.
+            row_counts[name] = connection.execute(
+                f"copy main.{name} to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
+                "(format parquet, compression zstd)"
+            ).fetchall()[0][0]
+            crash_point("publish:writing_version")
+        connection.execute(
+            f"""
+            create table main.{PUBLICATION_TABLE} as
+            select cast($run_id as varchar) as run_id, cast($as_of as date) as as_of_date,
+                   cast($published_at as timestamp) as published_at, cast($version as varchar) as version,
+                   unnest($names) as table_name, cast(unnest($counts) as bigint) as row_count
+            """,
+            {
+                "run_id": run_id,
+                "as_of": as_of,
+                "published_at": published_at,
+                "version": version,
+                "names": list(row_counts),
+                "counts": list(row_counts.values()),
+            },
+        )
+        connection.execute("detach warehouse")
+    if write_extras:
+        write_extras(staging)
+    (staging / COMPLETE_MARKER).write_text(f"{run_id}\n{as_of}\n{published_at.isoformat()}\n", encoding="utf-8")
+    final = root / version
+    if final.exists():  # the same run publishing again: replace its unswitched version
+        shutil.rmtree(final)
+    os.replace(staging, final)
+    crash_point("publish:version_complete")
+    if before_switch:
+        before_switch()
+    crash_point("publish:before_switch")
+    switch_to(serving_dir, version)
+    crash_point("publish:switched")
+    remove_stale(serving_dir, keep_versions)
+    return Publication(version, final, serving_dir / DATABASE_FILE, serving_dir / PARQUET_DIR, row_counts, published_at)
 
 
 def read_tier_summary(serving_path: Path, as_of: str | None = None) -> list[dict]:

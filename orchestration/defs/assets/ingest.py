@@ -1,8 +1,15 @@
-"""Ingest assets: one per extract entity, landing new files into the raw schema.
+"""Ingest assets: prepare the warehouse, list the landing folder, land each entity's files.
 
-Each asset also runs two checks on what it landed: the row reconciliation (read = loaded +
-quarantined, blocking) and the entity's Great Expectations suite, whose `error` expectations
-(contract failures) block everything downstream and whose `warn` expectations are recorded.
+- ``raw/_warehouse``: back the warehouse up, and roll back deliveries that runs which did not
+  finish left pending.
+- ``raw/_landing_files``: every entry of the landing folder, with what will be done with it;
+  an entry the pipeline does not know is a warning, or stops the run when
+  TIERING_UNKNOWN_FILES=fail.
+- ``raw/<entity>``: one per extract entity, landing new files with lineage; rows the contract
+  refuses go to raw._quarantine. Each runs two checks on what it landed: the row
+  reconciliation (read = loaded + quarantined, blocking) and the entity's Great Expectations
+  suite, whose `error` expectations (contract failures) block everything downstream and whose
+  `warn` expectations are recorded. A blocking failure takes the run's deliveries back out.
 """
 
 from datetime import datetime
@@ -11,14 +18,119 @@ import dagster as dg
 import duckdb
 
 from tiering import settings
+from tiering.faults import crash_point
+from tiering.ingest import ledger
 from tiering.ingest.contract import ENTITIES, Entity
+from tiering.ingest.landing import NOT_LOADED, inventory
 from tiering.ingest.load import ContractError, EntityResult, ingest_entity
 from tiering.quality import validate as quality
 from tiering.quality.views import referenced_entities
+from tiering.warehouse import backup, connect_when_free
 
 RECONCILIATION_CHECK = "rows_reconcile"
 CONTRACT_CHECK = "contract_expectations"
 QUALITY_CHECK = "data_quality_expectations"
+LANDING_CHECK = "every_entry_loaded"
+
+WAREHOUSE_KEY = dg.AssetKey(["raw", "_warehouse"])
+LANDING_KEY = dg.AssetKey(["raw", "_landing_files"])
+
+
+def _config() -> settings.Settings:
+    try:
+        return settings.load()
+    except settings.SettingsError as error:
+        raise dg.Failure(description=str(error)) from error
+
+
+@dg.asset(
+    key=WAREHOUSE_KEY,
+    group_name="ingest",
+    kinds={"duckdb"},
+    required_resource_keys={"warehouse_lock"},
+    description=(
+        "The build warehouse made ready for the run: copied to $TIERING_DATA_DIR/backups/ first "
+        "(the newest TIERING_KEEP_BACKUPS are kept; `tiering warehouse restore` puts one back), "
+        "then cleared of deliveries that runs which did not finish left pending."
+    ),
+)
+def warehouse_ready(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    config = _config()
+    if not config.landing_dir.is_dir():
+        raise dg.Failure(
+            description=f"TIERING_LANDING_DIR={config.landing_dir} does not exist; expected the folder extracts land in"
+        )
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    if config.warehouse_path.exists():
+        # A run killed while dbt ran may leave dbt finishing for a moment: wait for its hold on the file.
+        with connect_when_free(config.warehouse_path, wait_seconds=config.lock_wait_seconds, log=context.log):
+            pass
+    taken = backup(config.warehouse_path, config.data_dir, label=context.run_id[:8], keep=config.keep_backups)
+    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+        ledger.ensure_raw_schema(connection)
+        recovered = ledger.recover_unfinished_runs(connection, context.run_id)
+    for delivery in recovered:
+        context.log.warning(
+            f"Rolled back {delivery.source_file} ({delivery.entity}), left pending by run {delivery.batch_id[:8]} "
+            "that did not finish; it loads again with this run"
+        )
+    return dg.MaterializeResult(
+        metadata={
+            "backup": dg.MetadataValue.path(str(taken.path)) if taken else "none (first run)",
+            "deliveries_rolled_back": len(recovered),
+        }
+    )
+
+
+@dg.asset(
+    key=LANDING_KEY,
+    deps=[WAREHOUSE_KEY],
+    group_name="ingest",
+    kinds={"duckdb"},
+    required_resource_keys={"warehouse_lock"},
+    description=(
+        "Every entry of the landing folder and what this run does with it: loaded, skipped (the "
+        "same content was loaded before, or was withdrawn), or not loaded with the reason (unknown "
+        "entity, unsupported format, not a file, unreadable). Published as landing_files."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec(
+            LANDING_CHECK,
+            asset=LANDING_KEY,
+            description="Every entry of the landing folder is an extract the pipeline can load.",
+        )
+    ],
+)
+def landing_files(context: dg.AssetExecutionContext):
+    config = _config()
+    entries = inventory(config.landing_dir)
+    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+        ledger.record_landing(connection, run_id=context.run_id, as_of=config.as_of, entries=entries)
+    not_loaded = [entry for entry in entries if entry.status == NOT_LOADED]
+    for entry in not_loaded:
+        context.log.warning(f"Not loaded: {entry.name}: {entry.reason}")
+    listing = "\n".join(f"- `{entry.name}`: {entry.reason}" for entry in not_loaded) or "none"
+    if not_loaded and config.unknown_files == "fail":
+        raise dg.Failure(
+            description=(
+                f"{len(not_loaded)} entr{'y' if len(not_loaded) == 1 else 'ies'} of {config.landing_dir} cannot be "
+                f"loaded and TIERING_UNKNOWN_FILES=fail:\n{listing}"
+            )
+        )
+    yield dg.MaterializeResult(
+        metadata={
+            "entries": len(entries),
+            "extract_files": len(entries) - len(not_loaded),
+            "not_loaded": dg.MetadataValue.md(listing),
+        }
+    )
+    yield dg.AssetCheckResult(
+        asset_key=LANDING_KEY,
+        check_name=LANDING_CHECK,
+        passed=not not_loaded,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={"not_loaded": dg.MetadataValue.md(listing)},
+    )
 
 
 def _file_table(result: EntityResult) -> dg.TableMetadataValue:
@@ -87,18 +199,27 @@ def ingest_key(entity: Entity) -> dg.AssetKey:
     return dg.AssetKey(["raw", entity.name])
 
 
+def _roll_back(config: settings.Settings, run_id: str, reason: str) -> str:
+    """Take this run's deliveries back out of the raw tables; names them for the error."""
+    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+        removed = ledger.rollback_batch(connection, run_id, reason)
+    return ", ".join(delivery.source_file for delivery in removed) or "none"
+
+
 def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     key = ingest_key(entity)
 
     @dg.asset(
         key=key,
         # Referential expectations (every order's customer and product is known) read these.
-        deps=[ingest_key(ENTITIES[name]) for name in referenced_entities(entity.name)],
+        deps=[LANDING_KEY, *(ingest_key(ENTITIES[name]) for name in referenced_entities(entity.name))],
         group_name="ingest",
         kinds={"duckdb", "csv"},
+        required_resource_keys={"warehouse_lock"},
         description=(
-            f"{entity.description} Every new `{entity.name}*.csv` in the landing folder, loaded into "
-            f"raw.{entity.name} with lineage; unparseable rows go to raw._quarantine with a reason."
+            f"{entity.description} Every new `{entity.name}*.csv` (or .csv.gz) in the landing folder, "
+            f"loaded into raw.{entity.name} with lineage; rows the contract refuses go to raw._quarantine "
+            "with a reason."
         ),
         check_specs=[
             dg.AssetCheckSpec(
@@ -119,20 +240,34 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         ],
     )
     def ingest_asset(context: dg.AssetExecutionContext):
-        config = settings.load()
+        config = _config()
         quality.preload()  # GX imports while DuckDB reads the files
         try:
             result = ingest_entity(config.warehouse_path, config.landing_dir, entity.name, batch_id=context.run_id)
         except ContractError as error:
-            raise dg.Failure(description=f"{entity.name}: {error}") from error
-        if not result.files:
-            context.log.warning(f"No {entity.name}*.csv file in {config.landing_dir}")
+            taken_back = _roll_back(config, context.run_id, f"{entity.name}: {error}")
+            raise dg.Failure(
+                description=f"{entity.name}: {error}. Nothing of it was loaded; this run's deliveries taken "
+                f"back out: {taken_back}. Replace the file in {config.landing_dir} and run again."
+            ) from error
+        crash_point(f"ingest:{entity.name}:loaded")
         with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+            ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
             outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name, as_of=config.as_of)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
             quality.record_outcome(
                 connection, outcome, run_id=context.run_id, as_of=config.as_of, validated_at=datetime.now()
+            )
+        if not result.files:
+            context.log.warning(f"No {entity.name} file in {config.landing_dir}")
+        if outcome.blocking_failures or not result.reconciles:
+            failed = ", ".join(f"{o.expectation} on {o.column}" for o in outcome.blocking_failures) or "rows_reconcile"
+            taken_back = _roll_back(config, context.run_id, f"{entity.name}: blocking check failed: {failed}")
+            files = ", ".join(file.source_file for file in result.files)
+            raise dg.Failure(
+                description=f"{entity.name}: blocking check failed ({failed}) on {files}; "
+                f"this run's deliveries taken back out: {taken_back}."
             )
 
         yield dg.MaterializeResult(
@@ -141,7 +276,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
                 "rows_loaded": result.total("rows_loaded"),
                 "rows_quarantined": result.total("rows_quarantined"),
                 "files_loaded": sum(file.status == "loaded" for file in result.files),
-                "files_skipped_already_loaded": sum(file.status != "loaded" for file in result.files),
+                "files_skipped": sum(file.status != "loaded" for file in result.files),
                 "files": _file_table(result),
                 "dagster/row_count": table_rows,
             },
@@ -163,4 +298,4 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
 
 ingest_assets = [build_ingest_asset(entity) for entity in ENTITIES.values()]
 
-defs = dg.Definitions(assets=ingest_assets)
+defs = dg.Definitions(assets=[warehouse_ready, landing_files, *ingest_assets])

@@ -1,10 +1,12 @@
-"""Publish asset: after a fully successful build, swap the marts into the serving folder."""
+"""Publish asset: after a fully successful build, switch BI readers to a new serving version."""
 
 import dagster as dg
+import duckdb
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.assets.dbt import tiering_dbt
 from tiering import settings
+from tiering.ingest import ledger
 from tiering.publish import report
 from tiering.publish import serving as publish
 
@@ -13,34 +15,48 @@ from tiering.publish import serving as publish
     key=dg.AssetKey(["serving", "tiering"]),
     group_name="publish",
     kinds={"duckdb", "parquet"},
+    required_resource_keys={"warehouse_lock"},
     deps=[get_asset_key_for_model([tiering_dbt], model) for model in publish.PUBLISHED_TABLES],
     description=(
-        "The published tier tables for BI: serving/tiering.duckdb and serving/parquet/*.parquet, "
-        "replaced whole by an atomic rename only after every upstream step and blocking check passed."
+        "The published tier tables for BI, as one version: serving/tiering.duckdb, "
+        "serving/parquet/*.parquet and the auditor report, written complete beside the previous "
+        "version and switched in by one atomic rename, only after every upstream step and blocking "
+        "check passed. The run's deliveries are accepted just before the switch."
     ),
 )
 def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     config = settings.load()
+    as_of = config.as_of.isoformat()
+
+    def write_report(version_dir):
+        report.write_report(
+            version_dir / publish.DATABASE_FILE, version_dir, config.reports_dir, run_id=context.run_id, as_of=as_of
+        )
+
+    def accept_deliveries():
+        with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+            accepted = ledger.accept_batch(connection, context.run_id)
+        context.log.info(f"{accepted} deliveries accepted")
+
     publication = publish.publish(
         config.warehouse_path,
-        config.serving_path,
-        config.parquet_dir,
+        config.serving_dir,
         run_id=context.run_id,
-        as_of=config.as_of.isoformat(),
+        as_of=as_of,
+        keep_versions=config.keep_versions,
+        write_extras=write_report,
+        before_switch=accept_deliveries,
     )
-    # The auditor report reads the published (masked) tables only.
-    audit_report = report.write_report(
-        config.serving_path, config.reports_dir, run_id=context.run_id, as_of=config.as_of.isoformat()
-    )
-    counts = report.cleaning_counts(config.serving_path, as_of=config.as_of.isoformat())
-    summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, config.as_of.isoformat()))
+    counts = report.cleaning_counts(config.serving_path, as_of=as_of)
+    summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of))
     context.log.info("\n" + summary)
     return dg.MaterializeResult(
         metadata={
+            "version": publication.version,
             "serving_path": dg.MetadataValue.path(str(publication.serving_path)),
             "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
-            "report": dg.MetadataValue.path(str(audit_report.path)),
-            "as_of_date": config.as_of.isoformat(),
+            "report": dg.MetadataValue.path(str(config.reports_dir / "latest.html")),
+            "as_of_date": as_of,
             **{f"rows_{name}": count for name, count in publication.row_counts.items()},
             "tier_summary": dg.MetadataValue.md(f"```\n{summary}\n```"),
             **counts,

@@ -1,6 +1,7 @@
 -- Confirmed order lines (the latest delivery of each key), each priced once: golden customer,
--- product category, tax-exclusive revenue, spend on the configured basis and whether the line
--- is in the spend period. Every later step over order lines (outlier rules, attribution,
+-- product category, amounts in CNY (a line in another currency converted at the rate of its
+-- order date, seed currency_rates; ingest has quarantined any line without one), tax-exclusive
+-- revenue, spend on the configured basis and whether the line is in the spend period. Every later step over order lines (outlier rules, attribution,
 -- aggregation, reconciliation) starts here, so the lines are read and deduplicated once.
 -- Cancelled and draft lines are not sales and stay in staging for audit.
 with order_lines as (
@@ -21,6 +22,25 @@ settings as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
 
+rates as (
+    select * from {{ ref('currency_rates') }}
+),
+
+converted as (
+    select
+        order_lines.*,
+        rates.cny_per_unit,
+        cast(round(order_lines.amount_incl_tax * coalesce(rates.cny_per_unit, 1), 2) as decimal(18, 2))
+            as amount_incl_tax_cny,
+        cast(round(order_lines.cost_excl_tax * coalesce(rates.cny_per_unit, 1), 2) as decimal(18, 2))
+            as cost_excl_tax_cny
+    from order_lines
+    left join rates
+        on
+            upper(order_lines.currency) = rates.currency
+            and order_lines.order_date between rates.valid_from and rates.valid_to
+),
+
 priced as (
     select
         order_lines.order_id,
@@ -29,11 +49,14 @@ priced as (
         matched.customer_id,
         order_lines.order_date,
         products.product_category,
-        order_lines.amount_incl_tax,
+        order_lines.amount_incl_tax_cny as amount_incl_tax,
         order_lines.tax_rate,
-        order_lines.cost_excl_tax,
-        cast(round(order_lines.amount_incl_tax / (1 + order_lines.tax_rate), 2) as decimal(18, 2)) as revenue_excl_tax
-    from order_lines
+        order_lines.cost_excl_tax_cny as cost_excl_tax,
+        cast(round(order_lines.amount_incl_tax_cny / (1 + order_lines.tax_rate), 2) as decimal(18, 2))
+            as revenue_excl_tax,
+        order_lines.currency,
+        order_lines.cny_per_unit
+    from converted as order_lines
     left join matched
         on order_lines.erp_customer_id = matched.source_customer_id
     left join products

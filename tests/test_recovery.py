@@ -1,0 +1,271 @@
+"""Nothing half-done gets out: failed, refused and killed runs, each after one good night.
+
+Every case runs the real nightly job (`python -m orchestration.run`, as `make run` does) in its
+own process on a small demo firm, then checks what BI readers see, what the warehouse holds and
+that the next run succeeds with no hand work.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tiering.demo.generate import generate_demo_extracts
+from tiering.ingest.contract import ENTITIES
+from tiering.publish import serving
+from tiering.warehouse import run_lock
+
+FIRST_NIGHT, SECOND_NIGHT = "2026-03-30", "2026-03-31"
+
+
+def run_job(landing: Path, data_dir: Path, as_of: str, **extra_env: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("TIERING_") and key != "DAGSTER_HOME"}
+    env.update(
+        TIERING_LANDING_DIR=str(landing),
+        TIERING_DATA_DIR=str(data_dir),
+        TIERING_AS_OF=as_of,
+        TIERING_LOCK_WAIT_SECONDS="0",
+        **extra_env,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+        timeout=600,
+    )
+
+
+def output(completed: subprocess.CompletedProcess) -> str:
+    return completed.stdout + completed.stderr
+
+
+def serving_state(data_dir: Path) -> tuple[str | None, bytes | None]:
+    """The current version and the bytes of the DuckDB file readers open."""
+    serving_dir = data_dir / "serving"
+    database = serving_dir / "tiering.duckdb"
+    return serving.current_version(serving_dir), database.read_bytes() if database.exists() else None
+
+
+def warehouse(data_dir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def published(data_dir: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(data_dir / "serving" / "tiering.duckdb"), read_only=True) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def assert_whole(data_dir: Path) -> None:
+    """The current version is complete: every table readable, its Parquet twin with the same rows."""
+    for table, count in published(data_dir, "select table_name, row_count from _publication"):
+        assert published(data_dir, f"select count(*) from {table}") == [(count,)]
+        parquet = data_dir / "serving" / "parquet" / f"{table}.parquet"
+        assert published(data_dir, f"select count(*) from '{parquet}'") == [(count,)]
+
+
+@pytest.fixture(scope="module")
+def good_night(tmp_path_factory) -> tuple[Path, Path]:
+    """Landing folder and data folder after one good night."""
+    root = tmp_path_factory.mktemp("good_night")
+    landing, data_dir = root / "landing", root / "data"
+    generate_demo_extracts(landing, customers=150, seed=3, as_of=date.fromisoformat(FIRST_NIGHT))
+    completed = run_job(landing, data_dir, FIRST_NIGHT)
+    assert completed.returncode == 0, output(completed)[-3000:]
+    return landing, data_dir
+
+
+@pytest.fixture
+def night(good_night, tmp_path) -> tuple[Path, Path]:
+    """A private copy of the good night, to break."""
+    landing, data_dir = tmp_path / "landing", tmp_path / "data"
+    shutil.copytree(good_night[0], landing)
+    shutil.copytree(good_night[1], data_dir, symlinks=True)
+    return landing, data_dir
+
+
+PRODUCTS_HEADER = "product_id,product_name,product_category,is_active"
+
+
+def test_a_delivery_without_a_column_stops_the_run_and_a_corrected_one_loads_next_time(night):
+    landing, data_dir = night
+    before = serving_state(data_dir)
+    broken = landing / "erp_products_2026-03-31.csv"
+    broken.write_text("product_id,product_name,is_active\nP90001,新品,true\n", encoding="utf-8")
+
+    failed = run_job(landing, data_dir, SECOND_NIGHT)
+
+    assert failed.returncode == 1
+    assert "erp_products_2026-03-31.csv, row 1 (header): missing column(s) product_category" in output(failed)
+    assert serving_state(data_dir) == before
+    assert warehouse(data_dir, "select count(*) from raw._ingested_files where status = 'pending'") == [(0,)]
+
+    broken.write_text(f"{PRODUCTS_HEADER}\nP90001,新品,五金,true\n", encoding="utf-8")
+    fixed = run_job(landing, data_dir, SECOND_NIGHT)
+
+    assert fixed.returncode == 0, output(fixed)[-3000:]
+    assert serving_state(data_dir)[0] != before[0]
+    assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(1,)]
+    assert_whole(data_dir)
+
+
+def test_an_entry_the_pipeline_cannot_load_is_listed_and_stops_the_run_only_when_asked(night):
+    landing, data_dir = night
+    (landing / "erp_invoices_2026-03-31.csv").write_text("invoice_id\nI1\n", encoding="utf-8")
+    before = serving_state(data_dir)
+
+    refused = run_job(landing, data_dir, SECOND_NIGHT, TIERING_UNKNOWN_FILES="fail")
+    assert refused.returncode == 1
+    assert "cannot be loaded and TIERING_UNKNOWN_FILES=fail" in output(refused)
+    assert "`erp_invoices_2026-03-31.csv`: unknown entity" in output(refused)
+    assert serving_state(data_dir) == before
+
+    warned = run_job(landing, data_dir, SECOND_NIGHT)
+    assert warned.returncode == 0, output(warned)[-3000:]
+    listed = published(
+        data_dir,
+        "select file_name, status, reason from landing_files "
+        "where run_id = (select any_value(run_id) from _publication) and status <> 'skipped_already_loaded' "
+        "order by file_name",
+    )
+    assert listed == [
+        (
+            "erp_invoices_2026-03-31.csv",
+            "not_loaded",
+            "unknown entity: the name starts with none of crm_customers, erp_customers, erp_products, "
+            "erp_orders, erp_receivables, crm_complaints",
+        )
+    ]
+
+
+def test_a_second_run_while_one_holds_the_warehouse_is_refused_naming_it(night):
+    landing, data_dir = night
+    before = serving_state(data_dir)
+    with run_lock(data_dir, "run deadbeef"):
+        refused = run_job(landing, data_dir, SECOND_NIGHT)
+    assert refused.returncode == 1
+    assert f"{data_dir} is in use by run deadbeef (pid {os.getpid()}" in output(refused)
+    assert serving_state(data_dir) == before
+
+
+def test_an_operator_withdraws_a_delivery_and_the_next_run_publishes_without_it(night):
+    landing, data_dir = night
+    extra = landing / "erp_products_2026-03-31.csv"
+    extra.write_text(f"{PRODUCTS_HEADER}\nP90001,错价商品,五金,true\n", encoding="utf-8")
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+
+    env = {**os.environ, "TIERING_DATA_DIR": str(data_dir), "TIERING_LANDING_DIR": str(landing)}
+    tiering = str(Path(sys.executable).with_name("tiering"))
+    withdrawn = subprocess.run(
+        [tiering, "landing", "withdraw", extra.name, "--reason", "supplier sent a wrong file"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert withdrawn.stdout.startswith(f"Withdrew {extra.name} (erp_products, sha256 ")
+    assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(0,)]
+    assert warehouse(data_dir, "select event, detail from raw._ingest_events where event = 'withdrawn'") == [
+        ("withdrawn", "supplier sent a wrong file")
+    ]
+
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+    assert published(
+        data_dir,
+        f"select status, reason from landing_files where as_of_date = '{SECOND_NIGHT}' and file_name = '{extra.name}' "
+        "order by checked_at desc limit 1",
+    ) == [("skipped_withdrawn", _withdrawn_reason(data_dir, extra.name))]
+
+
+def _withdrawn_reason(data_dir: Path, name: str) -> str:
+    when = warehouse(
+        data_dir,
+        f"select strftime(withdrawn_at, '%Y-%m-%d %H:%M') from raw._withdrawn_files where source_file = '{name}'",
+    )[0][0]
+    return f"withdrawn {when}: supplier sent a wrong file"
+
+
+def test_the_warehouse_is_backed_up_before_each_run_and_one_command_restores_it(night):
+    landing, data_dir = night
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+    backups = sorted((data_dir / "backups").glob("warehouse_*.duckdb"))
+    assert len(backups) == 1  # the first night had nothing to back up
+
+    (data_dir / "warehouse.duckdb").write_bytes(b"this is not a database")
+    env = {**os.environ, "TIERING_DATA_DIR": str(data_dir), "TIERING_LANDING_DIR": str(landing)}
+    tiering = str(Path(sys.executable).with_name("tiering"))
+    restored = subprocess.run([tiering, "warehouse", "restore"], env=env, capture_output=True, text=True)
+
+    assert restored.returncode == 0, restored.stderr
+    assert restored.stdout.startswith(f"Warehouse restored from {backups[0].name}")
+    assert warehouse(data_dir, "select count(*) > 0 from raw.erp_orders") == [(True,)]
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+
+
+def test_an_order_in_dollars_is_converted_at_its_rate_never_added_as_cny(night):
+    landing, data_dir = night
+    orders = landing / "erp_orders_2026-03-31.csv"
+    customer = warehouse(data_dir, "select erp_customer_id from raw.erp_customers order by 1 limit 1")[0][0]
+    header = ",".join(ENTITIES["erp_orders"].column_names)
+    product = warehouse(data_dir, "select product_id from raw.erp_products where is_active order by 1 limit 1")[0][0]
+    orders.write_text(
+        f"{header}\nUSD0001,1,{customer},2026-03-15,confirmed,{product},1,1130.00,0.13,700.00,USD\n", encoding="utf-8"
+    )
+
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+
+    assert warehouse(
+        data_dir,
+        "select amount_incl_tax, cost_excl_tax, currency, cny_per_unit from intermediate.int_order_lines_priced "
+        "where order_id = 'USD0001'",
+    ) == [(Decimal("8011.70"), Decimal("4963.00"), "USD", Decimal("7.090000"))]
+
+
+CRASH_POINTS = [
+    ("ingest:erp_orders:loaded", False),
+    ("dbt:before", False),
+    ("dbt:running", False),
+    ("publish:writing_version", False),
+    ("publish:before_switch", False),
+    ("publish:switched", True),
+]
+
+
+@pytest.mark.parametrize(("crash_at", "switched"), CRASH_POINTS)
+def test_a_run_killed_at_any_stage_leaves_a_whole_version_and_the_next_run_succeeds(night, crash_at, switched):
+    landing, data_dir = night
+    (landing / "erp_products_2026-03-31.csv").write_text(
+        f"{PRODUCTS_HEADER}\nP90001,新品,五金,true\n", encoding="utf-8"
+    )
+    before = serving_state(data_dir)
+
+    killed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_CRASH_AT=crash_at)
+
+    assert killed.returncode == -signal.SIGKILL, output(killed)[-3000:]
+    if switched:
+        assert serving_state(data_dir)[0] != before[0]
+    else:
+        assert serving_state(data_dir) == before
+    assert_whole(data_dir)
+
+    again = run_job(landing, data_dir, SECOND_NIGHT)
+
+    assert again.returncode == 0, output(again)[-3000:]
+    assert_whole(data_dir)
+    assert published(data_dir, "select distinct as_of_date from _publication") == [(date.fromisoformat(SECOND_NIGHT),)]
+    assert published(
+        data_dir, f"select bool_and(is_balanced) from reconciliation where as_of_date = '{SECOND_NIGHT}'"
+    ) == [(True,)]
+    assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(1,)]
+    assert warehouse(data_dir, "select count(*) from raw._ingested_files where status = 'pending'") == [(0,)]
