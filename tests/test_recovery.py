@@ -269,3 +269,29 @@ def test_a_run_killed_at_any_stage_leaves_a_whole_version_and_the_next_run_succe
     ) == [(True,)]
     assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(1,)]
     assert warehouse(data_dir, "select count(*) from raw._ingested_files where status = 'pending'") == [(0,)]
+
+
+def test_a_credit_code_typed_in_full_width_still_matches_its_firm(night):
+    landing, data_dir = night
+    crm = warehouse(
+        data_dir,
+        "select crm_customer_id, customer_name, credit_code from raw.crm_customers where credit_code is not null "
+        "order by 1 limit 1",
+    )[0]
+    full_width = crm[2].translate({ord(c): ord(c) + 0xFEE0 for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"})
+    header = ",".join(ENTITIES["crm_customers"].column_names)
+    (landing / "crm_customers_2026-03-31.csv").write_text(
+        f"{header}\nC9999999,{crm[1]},{full_width},,,,,,,,,,\n", encoding="utf-8"
+    )
+    golden_before = published(data_dir, f"select count(*) from customer_tiers where as_of_date = '{FIRST_NIGHT}'")
+
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+
+    assert published(
+        data_dir,
+        f"select match_rule, is_merged, credit_code from customer_crosswalk where as_of_date = '{SECOND_NIGHT}' "
+        "and source_customer_id = 'C9999999'",
+    ) == [("credit_code", True, crm[2])]
+    assert published(data_dir, f"select count(*) from customer_tiers where as_of_date = '{SECOND_NIGHT}'") == (
+        golden_before
+    )

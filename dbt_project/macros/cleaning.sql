@@ -91,3 +91,15 @@
 {% macro postgres__regexp_contains(expression, pattern) -%}
     ({{ expression }} ~ {{ pattern }})
 {%- endmacro %}
+
+{#- A unified social credit code as its holder meant it: full-width digits and letters
+    (９１３１００００ＭＡ…, typed with a Chinese input method) read as half-width, every space
+    removed, upper case; empty when nothing is left. Matching and the check character then see
+    the code itself. -#}
+{% macro normalize_credit_code(column) -%}
+    {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ" -%}
+    {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" -%}
+    {%- set half_widthed = "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
+        ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -%}
+    nullif(upper({{ strip_whitespace(half_widthed) }}), '')
+{%- endmacro %}

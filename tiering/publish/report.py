@@ -156,6 +156,12 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
                 order by loaded_at desc, entity, source_row limit {SAMPLE_ROWS * 2}""",
         )
         quarantine_total = _query(connection, "select count(*) from quarantined_rows")[0][0]
+        landing = _query(
+            connection,
+            """select file_name, coalesce(entity, '–'), status, coalesce(reason, '') from landing_files
+               where run_id = ? and status <> 'loaded' order by status desc, file_name""",
+            [run_id],
+        )
         reconciliation = _query(
             connection,
             """select check_name, subject, expected_label, expected_value, actual_label, actual_value, difference,
@@ -178,6 +184,7 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         )
 
     failed = [row for row in expectations if not row[4]]
+    not_loaded = sum(row[2] == "not_loaded" for row in landing)
     balanced = all(row[7] for row in reconciliation)
     score_buckets = dict(scores)
     score_chart = _bar_chart(
@@ -203,11 +210,16 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         f'<div class="card"><span>Outlier lines</span>'
         f'<b id="outlier-lines">{sum(r[3] for r in outlier_counts):,}</b></div>'
         f'<div class="card"><span>Quarantined rows</span><b id="quarantined-rows">{quarantine_total:,}</b></div>'
+        f'<div class="card {"bad" if not_loaded else ""}"><span>Landing entries not loaded</span>'
+        f'<b id="landing-not-loaded">{not_loaded}</b></div>'
         f'<div class="card {"ok" if balanced else "bad"}"><span>Reconciliation</span>'
         f'<b id="reconciliation-status">{"balanced" if balanced else "NOT balanced"}</b></div>'
         "</div>",
         "<h2>1. Inputs</h2>"
-        + _table(["file", "entity and SHA-256", "rows read", "loaded + quarantined", "balanced"], inputs, {2, 3}),
+        + _table(["file", "entity and SHA-256", "rows read", "loaded + quarantined", "balanced"], inputs, {2, 3})
+        + "<h3>Landing folder: entries this run did not load</h3>"
+        + "<p>Skipped (the same content was loaded before, or was withdrawn) or not loaded, with the reason.</p>"
+        + _table(["entry", "entity", "status", "reason"], landing),
         "<h2>2. Expectations (Great Expectations)</h2>"
         "<p>Severity <b>error</b> blocks the run; <b>warn</b> is a data defect that the cleaning rules handle. "
         "Failing samples are masked.</p>"

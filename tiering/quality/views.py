@@ -53,8 +53,24 @@ def _unknown(column: str, entity: str, key: str) -> str:
     return f"case when {column} not in (select {key} from {{{entity}}}) then {column} end"
 
 
+_HALF_WIDTH = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# The same characters typed full width (U+FF10..): what a Chinese input method produces.
+_FULL_WIDTH = "".join(chr(ord(char) + 0xFEE0) for char in _HALF_WIDTH)
+
+
+def normalized_credit_code_sql(column: str) -> str:
+    """The code as matching reads it (dbt macro normalize_credit_code): full-width characters
+    as half-width, spaces removed, upper case."""
+    half_widthed = (
+        f"case when regexp_matches({column}, '[{_FULL_WIDTH}]') "
+        f"then translate({column}, '{_FULL_WIDTH}', '{_HALF_WIDTH}') else {column} end"
+    )
+    return f"nullif(upper(regexp_replace({half_widthed}, '\\s', '', 'g')), '')"
+
+
 def _invalid_credit_code(column: str) -> str:
-    return f"case when not ({credit_code_valid_sql(column)}) then {column} end"
+    code = normalized_credit_code_sql(column)
+    return f"case when not ({credit_code_valid_sql(code)}) then {column} end"
 
 
 # Derived columns per suite: name -> SQL over the raw table, the offending value or null.

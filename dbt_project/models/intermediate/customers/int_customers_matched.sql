@@ -24,7 +24,7 @@ source_records as (
         'crm' as source_system,
         crm_customer_id as source_customer_id,
         customer_name,
-        nullif(upper(trim(credit_code)), '') as credit_code,
+        {{ normalize_credit_code('credit_code') }} as credit_code,
         {{ normalize_phone('phone') }} as phone_key,
         1 as system_priority,
         updated_at as record_at
@@ -36,7 +36,7 @@ source_records as (
         'erp' as source_system,
         erp_customer_id as source_customer_id,
         customer_name,
-        nullif(upper(trim(credit_code)), '') as credit_code,
+        {{ normalize_credit_code('credit_code') }} as credit_code,
         cast(null as {{ dbt.type_string() }}) as phone_key,
         2 as system_priority,
         created_at as record_at
