@@ -295,3 +295,45 @@ def test_a_credit_code_typed_in_full_width_still_matches_its_firm(night):
     assert published(data_dir, f"select count(*) from customer_tiers where as_of_date = '{SECOND_NIGHT}'") == (
         golden_before
     )
+
+
+def test_a_run_that_fails_after_loading_takes_its_deliveries_back_out(night):
+    landing, data_dir = night
+    (landing / "erp_products_2026-03-31.csv").write_text(
+        f"{PRODUCTS_HEADER}\nP90001,新品,五金,true\n", encoding="utf-8"
+    )
+    before = serving_state(data_dir)
+
+    failed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_FAIL_AT="dbt:before")
+
+    assert failed.returncode == 1
+    assert "failure injected at dbt:before" in output(failed)
+    assert serving_state(data_dir) == before
+    assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(0,)]
+    assert warehouse(data_dir, "select event, source_file from raw._ingest_events where event = 'rolled_back'") == [
+        ("rolled_back", "erp_products_2026-03-31.csv")
+    ]
+
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+    assert warehouse(
+        data_dir, "select status from raw._ingested_files where source_file = 'erp_products_2026-03-31.csv'"
+    ) == [("accepted",)]
+
+
+def test_a_broken_rubric_stops_the_run_before_anything_loads(night):
+    landing, data_dir = night
+    (landing / "erp_products_2026-03-31.csv").write_text(
+        f"{PRODUCTS_HEADER}\nP90001,新品,五金,true\n", encoding="utf-8"
+    )
+    before = serving_state(data_dir)
+
+    failed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_RUBRIC="no_such_preset")
+
+    assert failed.returncode == 1
+    assert "no_such_preset" in output(failed)
+    assert serving_state(data_dir) == before
+    assert warehouse(
+        data_dir,
+        "select count(*) from raw._ingested_files where batch_id not in "
+        "(select batch_id from raw._ingested_files where status = 'accepted')",
+    ) == [(0,)]

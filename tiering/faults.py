@@ -1,4 +1,5 @@
-"""Crash points for the fault tests: the process kills itself where a test asks it to.
+"""Crash and failure points for the fault tests: the process dies, or a step fails, where a
+test asks it to.
 
 ``TIERING_CRASH_AT=<name>`` makes ``crash_point(<name>)`` send SIGKILL to its own process,
 as a power cut or an operator's ``kill -9`` would, so a test can prove that a run killed at
@@ -15,3 +16,14 @@ import signal
 def crash_point(name: str) -> None:
     if os.environ.get("TIERING_CRASH_AT") == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+class InjectedFailure(RuntimeError):
+    """A failure a test asked for (TIERING_FAIL_AT)."""
+
+
+def fail_point(name: str) -> None:
+    """Like ``crash_point``, but the step fails with an error instead of the process dying:
+    ``TIERING_FAIL_AT=<name>`` makes a test's run fail there, as a dbt error would."""
+    if os.environ.get("TIERING_FAIL_AT") == name:
+        raise InjectedFailure(f"failure injected at {name} (TIERING_FAIL_AT)")

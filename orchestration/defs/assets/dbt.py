@@ -12,7 +12,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from orchestration.defs.project import dbt_project
 from tiering import settings
-from tiering.faults import crash_point
+from tiering.faults import crash_point, fail_point
 
 
 class TieringTranslator(DagsterDbtTranslator):
@@ -39,6 +39,7 @@ def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # Unit tests test the models' logic, not tonight's data: the test suite runs them.
     args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
     crash_point("dbt:before")
+    fail_point("dbt:before")
     for count, event in enumerate(dbt.cli(args, context=context).stream(), start=1):
         if count == 20:
             crash_point("dbt:running")

@@ -17,6 +17,7 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
+from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from tiering import settings
 from tiering.faults import crash_point
 from tiering.ingest import ledger
@@ -45,6 +46,8 @@ def _config() -> settings.Settings:
 
 @dg.asset(
     key=WAREHOUSE_KEY,
+    # The rubric is checked first: a broken configuration stops the run before anything loads.
+    deps=[RUBRIC_CHECK_KEY],
     group_name="ingest",
     kinds={"duckdb"},
     required_resource_keys={"warehouse_lock"},
