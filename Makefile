@@ -14,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: help setup run test dev bench backfill lint lock manifest clean browser
+.PHONY: help setup run test dev bench backfill lint lock manifest clean browser instance docs
 
 help:
 	@echo "make run    set up, generate demo extracts if the landing folder is empty, run the nightly job"
@@ -40,12 +40,13 @@ setup: $(BIN)/.installed
 manifest: setup
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
-run: manifest
-	@mkdir -p "$(DAGSTER_HOME)"
-	$(BIN)/tiering generate --if-empty
-	$(BIN)/python -m orchestration.run
-	@echo
-	@$(BIN)/tiering summary
+# The Dagster instance's configuration (one run at a time, no telemetry).
+instance: setup
+	@$(BIN)/python -m orchestration.instance
+
+run: manifest instance
+	@$(BIN)/tiering generate --if-empty
+	@$(BIN)/python -m orchestration.run
 
 # The auditor report is rendered in headless Chromium by a test. Install Debian's chromium when it
 # is missing and we may (root); otherwise that one test is skipped and says why.
@@ -57,16 +58,14 @@ browser:
 test: manifest browser
 	$(BIN)/pytest
 
-dev: manifest
-	@mkdir -p "$(DAGSTER_HOME)"
+dev: manifest instance
 	$(BIN)/dagster dev -m orchestration.definitions
 
 bench: manifest
 	$(BIN)/tiering bench --customers $(BENCH_CUSTOMERS)
 
-backfill: manifest
+backfill: manifest instance
 	@test -n "$(START)" -a -n "$(END)" || { echo "usage: make backfill START=2026-10-01 END=2026-10-31"; exit 2; }
-	@mkdir -p "$(DAGSTER_HOME)"
 	$(BIN)/python -m orchestration.backfill --start $(START) --end $(END)
 
 lint: setup

@@ -2,6 +2,6 @@
 
 import dagster as dg
 
-from orchestration.defs import assets, jobs, resources, schedules, sensors, warehouse
+from orchestration.defs import assets, config, jobs, resources, schedules, sensors
 
-defs = dg.Definitions.merge(assets.defs, jobs.defs, resources.defs, schedules.defs, sensors.defs, warehouse.defs)
+defs = dg.Definitions.merge(assets.defs, config.defs, jobs.defs, resources.defs, schedules.defs, sensors.defs)

@@ -50,26 +50,32 @@ class PipelineRun:
 
 
 def run_nightly_job(
-    monkeypatch: pytest.MonkeyPatch, landing_dir: Path, data_dir: Path, as_of: str, rubric: str = "default"
+    monkeypatch: pytest.MonkeyPatch,
+    landing_dir: Path,
+    data_dir: Path,
+    as_of: str,
+    rubric: str = "default",
+    **settings: str,
 ) -> PipelineRun:
-    """Run the real nightly job (ingest, checks, dbt build, publish) on the given folders."""
+    """Run the real nightly job (ingest, checks, dbt build, publish) for one as-of date (its
+    partition), with an explicit configuration: the given folders, rubric and settings."""
     import dagster as dg
 
     from orchestration.definitions import defs
+    from orchestration.defs.config import TieringConfig
 
-    monkeypatch.setenv("TIERING_LANDING_DIR", str(landing_dir))
-    monkeypatch.setenv("TIERING_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("TIERING_AS_OF", as_of)
-    monkeypatch.setenv("TIERING_RUBRIC", rubric)
+    config = TieringConfig(landing_dir=str(landing_dir), data_dir=str(data_dir), rubric=rubric, **settings)
     job = defs.resolve_job_def("nightly_tiering")
     with dg.DagsterInstance.ephemeral() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(
+            partition_key=as_of, instance=instance, raise_on_error=False, resources={"tiering": config}
+        )
     return PipelineRun(success=result.success, result=result, data_dir=data_dir)
 
 
 @pytest.fixture
 def run_pipeline(monkeypatch: pytest.MonkeyPatch):
-    def run(landing_dir: Path, data_dir: Path, as_of: str, rubric: str = "default") -> PipelineRun:
-        return run_nightly_job(monkeypatch, landing_dir, data_dir, as_of, rubric)
+    def run(landing_dir: Path, data_dir: Path, as_of: str, rubric: str = "default", **settings: str) -> PipelineRun:
+        return run_nightly_job(monkeypatch, landing_dir, data_dir, as_of, rubric, **settings)
 
     return run

@@ -1,6 +1,7 @@
 """The Dagster code location loads, and holds the job, schedule, sensor and checks it should."""
 
 import json
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -19,10 +20,27 @@ def test_nightly_job_covers_ingest_dbt_and_publish():
     assert "serving/tiering" in keys
 
 
-def test_schedule_runs_at_two_in_the_morning_shanghai_time():
+def test_schedule_runs_at_two_in_the_morning_shanghai_time_for_that_days_partition():
     schedule = defs.resolve_schedule_def("nightly_tiering_schedule")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"
+    tick = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)  # 02:00 on the 24th in Shanghai
+    with dg.instance_for_test() as instance:
+        request = schedule(dg.build_schedule_context(instance=instance, scheduled_execution_time=tick))
+    assert request.partition_key == "2026-11-24"
+
+
+def test_every_asset_is_partitioned_by_the_as_of_date_and_grouped_by_layer():
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if graph.get(key).is_materializable}
+    assert groups == {"rubric", "ingest", "staging", "cleaning", "scoring", "history", "marts", "audit", "publish"}
+    job = defs.resolve_job_def("nightly_tiering")
+    assert job.partitions_def.timezone == "Asia/Shanghai"
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.partitions_def == job.partitions_def, key
+            assert node.owners == ["team:data-engineering"], key
 
 
 def test_sensor_watches_the_landing_folder():
@@ -37,20 +55,23 @@ def test_dbt_tests_appear_as_asset_checks():
     assert "rows_reconcile" in check_keys
 
 
-def test_the_sensor_requests_a_run_for_new_files_and_skips_when_nothing_changed(tmp_path, monkeypatch):
+def test_the_sensor_requests_todays_partition_for_new_files_and_skips_when_nothing_changed(tmp_path):
+    from orchestration.defs.config import TieringConfig
     from orchestration.defs.sensors import new_extracts_sensor
+    from tiering.settings import today_in_shanghai
 
-    monkeypatch.setenv("TIERING_LANDING_DIR", str(tmp_path))
     (tmp_path / "erp_orders_2026-11-21.csv").write_text("order_id\n", encoding="utf-8")
     (tmp_path / "notes.txt").write_text("not an extract", encoding="utf-8")
+    resources = {"tiering": TieringConfig(landing_dir=str(tmp_path), data_dir=str(tmp_path / "data"))}
 
     with dg.instance_for_test() as instance:
-        first = new_extracts_sensor(dg.build_sensor_context(instance=instance))
+        first = new_extracts_sensor(dg.build_sensor_context(instance=instance, resources=resources))
         assert isinstance(first, dg.RunRequest)
         assert first.tags["tiering/new_files"] == "erp_orders_2026-11-21.csv"
+        assert first.partition_key == today_in_shanghai().isoformat()
 
         cursor = json.dumps({"erp_orders_2026-11-21.csv": _fingerprint(tmp_path / "erp_orders_2026-11-21.csv")})
-        again = new_extracts_sensor(dg.build_sensor_context(instance=instance, cursor=cursor))
+        again = new_extracts_sensor(dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources))
         assert isinstance(again, dg.SkipReason)
 
 

@@ -14,7 +14,7 @@ known amount.
 
 from __future__ import annotations
 
-from datetime import date
+import os
 from decimal import Decimal
 from pathlib import Path
 
@@ -191,25 +191,56 @@ def test_rerunning_an_as_of_date_changes_nothing(history, landing, run_pipeline)
     assert len(alerts_file.read_text(encoding="utf-8").splitlines()) == 3  # not recorded twice
 
 
-def test_the_backfill_command_runs_each_date_in_order(landing, tmp_path, monkeypatch):
+def test_the_backfill_command_runs_each_date_in_order_through_a_dagster_backfill(landing, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
     import dagster as dg
 
-    from orchestration.backfill import as_of_dates, run_backfill
-
-    monkeypatch.setenv("TIERING_LANDING_DIR", str(landing))
-    monkeypatch.setenv("TIERING_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("TIERING_AS_OF", "2026-01-01")
-    monkeypatch.setenv("TIERING_RUBRIC", RUBRIC)
-    dates = as_of_dates(*(date.fromisoformat(day) for day in ("2026-01-01", "2026-02-15")), every_days=45)
-    with dg.DagsterInstance.ephemeral() as instance:
-        outcomes = run_backfill(dates, instance)
-    assert outcomes == [(date(2026, 1, 1), True), (date(2026, 2, 15), True)]
+    env = {
+        **{key: value for key, value in os.environ.items() if not key.startswith("TIERING_")},
+        "TIERING_LANDING_DIR": str(landing),
+        "TIERING_DATA_DIR": str(tmp_path / "data"),
+        "TIERING_RUBRIC": RUBRIC,
+        "DAGSTER_HOME": str(tmp_path / "dagster"),
+    }
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orchestration.backfill",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-02-15",
+            "--every",
+            "45",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    lines = completed.stdout.splitlines()
+    assert lines[0].startswith("Backfill ") and lines[0].endswith(
+        "2 as-of dates from 2026-01-01 to 2026-02-15, one at a time"
+    )
+    assert [line.split(":")[0] for line in lines[1:]] == ["2026-01-01", "2026-02-15"]
     from tests.conftest import PipelineRun
 
-    published = PipelineRun(True, None, tmp_path).query(
+    published = PipelineRun(True, None, tmp_path / "data").query(
         "select cast(as_of_date as varchar), count(*) from customer_tiers group by 1 order by 1"
     )
     assert published == [("2026-01-01", 3), ("2026-02-15", 3)]
+    monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
+    with dg.DagsterInstance.get() as instance:
+        [backfill] = instance.get_backfills()
+        runs = instance.get_runs(filters=dg.RunsFilter(tags={"dagster/backfill": backfill.backfill_id}))
+        records = [
+            (instance.get_run_record_by_id(run.run_id).start_time, run.tags["dagster/partition"]) for run in runs
+        ]
+    assert [partition for _, partition in sorted(records)] == ["2026-01-01", "2026-02-15"]
 
 
 def test_migration_between_any_two_dates_reconciles_and_names_unpublished_dates(history):

@@ -1,9 +1,12 @@
-"""The one place that reads settings from the environment, and checks them up front.
+"""The one place that reads settings, and checks them up front.
 
-Read at call time, never at import, so that a test or a backfill can point the same code at
-another folder or another as-of date by setting the environment. Every value is checked when
-it is read: a bad one is a ``SettingsError`` naming the variable, the value and what is allowed,
-before anything runs.
+Settings come from the environment, and from a ``.env`` file in the working directory for any
+variable the environment does not set (``read_dotenv``; the ``tiering`` command and the Dagster
+code location both call it, so they always point at the same folders). They are read at call
+time, never at import. Every value is checked when it is read: a bad one is a
+``SettingsError`` naming the variable, the value and what is allowed, before anything runs.
+The as-of date of a run is its Dagster partition; ``TIERING_AS_OF`` only chooses the partition
+that ``make run`` runs.
 """
 
 from __future__ import annotations
@@ -42,6 +45,14 @@ class Settings:
     keep_backups: int = 3
     unknown_files: str = "warn"
     lock_wait_seconds: int = 600
+    # The configuration seeds (rubric, cleaning rules, currency rates); point it at a copy to
+    # try another rubric without touching the project's files.
+    seeds_dir: Path = Path(__file__).resolve().parents[1] / "seeds"
+
+    @property
+    def duckdb_config(self) -> dict[str, str]:
+        """The configuration of every DuckDB connection the pipeline opens for writing."""
+        return {"memory_limit": self.memory_limit}
 
     @property
     def warehouse_path(self) -> Path:
@@ -136,8 +147,35 @@ def _folder(value: str, source: str) -> Path:
     return path
 
 
-def load(environ: dict[str, str] | None = None) -> Settings:
-    """Every setting from the environment, checked; the first bad one raises SettingsError."""
+SEEDS_DIR = Path(__file__).resolve().parents[1] / "seeds"
+VARIABLES = (
+    "TIERING_LANDING_DIR",
+    "TIERING_DATA_DIR",
+    "TIERING_AS_OF",
+    "TIERING_RUBRIC",
+    "TIERING_MEMORY_LIMIT",
+    "TIERING_NOTIFIER",
+    "TIERING_KEEP_VERSIONS",
+    "TIERING_KEEP_BACKUPS",
+    "TIERING_UNKNOWN_FILES",
+    "TIERING_LOCK_WAIT_SECONDS",
+    "TIERING_SEEDS_DIR",
+)
+
+
+def read_dotenv(path: Path | None = None) -> None:
+    """Put the settings of a ``.env`` file into the environment where it does not set them
+    already, as ``dagster dev`` does: the command line and the job then read the same values."""
+    from dotenv import load_dotenv
+
+    load_dotenv(path or Path.cwd() / ".env", override=False)
+
+
+def load(environ: dict[str, str] | None = None, *, as_of: date | None = None) -> Settings:
+    """Every setting from the environment, checked; the first bad one raises SettingsError.
+
+    ``as_of``: the run's as-of date (its partition); without it, TIERING_AS_OF or today.
+    """
     env = os.environ if environ is None else environ
 
     def get(name: str, default: str) -> str:
@@ -147,7 +185,7 @@ def load(environ: dict[str, str] | None = None) -> Settings:
     return Settings(
         landing_dir=_folder(get("TIERING_LANDING_DIR", "data/landing"), "TIERING_LANDING_DIR"),
         data_dir=_folder(get("TIERING_DATA_DIR", "data"), "TIERING_DATA_DIR"),
-        as_of=parse_as_of(as_of_text) if as_of_text else today_in_shanghai(),
+        as_of=as_of or (parse_as_of(as_of_text) if as_of_text else today_in_shanghai()),
         rubric=parse_rubric(get("TIERING_RUBRIC", "default")),
         memory_limit=parse_memory_limit(get("TIERING_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)),
         notifier=parse_notifier(get("TIERING_NOTIFIER", "file")),

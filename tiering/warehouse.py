@@ -77,15 +77,15 @@ def run_lock(data_dir: Path, what: str, *, wait_seconds: float = 0) -> Iterator[
 
 
 @contextlib.contextmanager
-def connect_when_free(warehouse_path: Path, *, wait_seconds: float, log=None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect_when_free(
+    warehouse_path: Path, *, wait_seconds: float, config: dict[str, str], log=None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writing connection to the warehouse, waiting while another process holds DuckDB's lock
     on the file (a dbt process of a killed run finishing its statement, say)."""
-    from tiering.settings import duckdb_config
-
     deadline = time.monotonic() + wait_seconds
     while True:
         try:
-            connection = duckdb.connect(str(warehouse_path), config=duckdb_config())
+            connection = duckdb.connect(str(warehouse_path), config=config)
             break
         except duckdb.IOException as error:
             if "lock" not in str(error).lower() or time.monotonic() >= deadline:

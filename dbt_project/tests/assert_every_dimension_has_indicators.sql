@@ -1,4 +1,5 @@
 -- A returned row is a weighted dimension of a preset with no indicator: its score could never be computed.
+{{ config(meta={'dagster': {'ref': {'name': 'rubric_indicators'}}}) }}
 select
     dimensions.rubric,
     dimensions.dimension

@@ -1,5 +1,6 @@
 -- A returned row is a preset's dimension whose indicator weights do not sum to 100 %, or a
 -- preset whose dimension weights do not sum to 100 %.
+{{ config(meta={'dagster': {'ref': {'name': 'rubric_indicators'}}}) }}
 with indicator_weights as (
     select
         rubric,

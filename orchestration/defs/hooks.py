@@ -1,26 +1,33 @@
 """Hooks of the nightly job: downgrade alerts after a successful publish, and taking a failed
 run's deliveries back out."""
 
+from datetime import date
+
 import dagster as dg
 
-from tiering import settings
+from orchestration.defs.config import TieringConfig
 from tiering.publish import alerts
 
 PUBLISH_STEP = "serving__tiering"
 
 
-@dg.success_hook(name="downgrade_alerts")
+def _settings(context: dg.HookContext):
+    config: TieringConfig = context.resources.tiering
+    run = context.instance.get_run_by_id(context.run_id)
+    return config.settings_for(date.fromisoformat(run.tags["dagster/partition"]))
+
+
+@dg.success_hook(name="downgrade_alerts", required_resource_keys={"tiering"})
 def downgrade_alerts(context: dg.HookContext) -> None:
     if context.op.name != PUBLISH_STEP:
         return
-    config = settings.load()
+    config = _settings(context)
     downgrades = alerts.find_downgrades(config.serving_path, config.as_of.isoformat())
-    notifier = alerts.load_notifier(config.notifier, config.serving_dir)
-    notifier.notify(downgrades)
+    alerts.load_notifier(config.notifier, config.serving_dir).notify(downgrades)
     context.log.info(f"{len(downgrades)} downgrade(s) of strategic or key customers on {config.as_of}")
 
 
-@dg.failure_hook(name="roll_back_deliveries")
+@dg.failure_hook(name="roll_back_deliveries", required_resource_keys={"tiering"})
 def roll_back_deliveries(context: dg.HookContext) -> None:
     """A failed step takes the run's pending deliveries back out of the raw tables, so the
     warehouse is as before the run and the next run (with a corrected file) needs no hand work.
@@ -29,10 +36,10 @@ def roll_back_deliveries(context: dg.HookContext) -> None:
 
     from tiering.ingest import ledger
 
-    config = settings.load()
+    config = _settings(context)
     if not config.warehouse_path.exists():
         return
-    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+    with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         ledger.ensure_raw_schema(connection)
         removed = ledger.rollback_batch(connection, context.run_id, f"step {context.op.name} failed")
     for delivery in removed:

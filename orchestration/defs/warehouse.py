@@ -1,23 +1,26 @@
 """The run's hold on the warehouse: a resource that takes the run lock for the whole run."""
 
 import contextlib
+from datetime import date
 
 import dagster as dg
 from pydantic import PrivateAttr
 
-from tiering import settings
+from orchestration.defs.config import TieringConfig
 from tiering.warehouse import LockedError, run_lock
 
 
 class WarehouseLock(dg.ConfigurableResource):
-    """One run at a time: the lock on $TIERING_DATA_DIR is taken when the run starts and
-    released when it ends (or its process dies). A second run waits up to
-    TIERING_LOCK_WAIT_SECONDS, then fails naming the run that holds it."""
+    """One run at a time: the lock on the data folder is taken when the run starts and released
+    when it ends (or its process dies). A second run waits up to TIERING_LOCK_WAIT_SECONDS, then
+    fails naming the run that holds it."""
 
+    tiering: dg.ResourceDependency[TieringConfig]
     _stack: contextlib.ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        config = settings.load()
+        partition = (context.dagster_run.tags if context.dagster_run else {}).get("dagster/partition")
+        config = self.tiering.settings_for(date.fromisoformat(partition) if partition else date.today())
         run_id = context.run_id or "a run"
         self._stack = contextlib.ExitStack()
         try:
@@ -32,6 +35,3 @@ class WarehouseLock(dg.ConfigurableResource):
         if self._stack is not None:
             self._stack.close()
             self._stack = None
-
-
-defs = dg.Definitions(resources={"warehouse_lock": WarehouseLock()})

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from tiering import settings
 from tiering.ingest.checks import entity_checks, row_flags
 from tiering.ingest.contract import ENTITIES, Entity, entity_for_file
 from tiering.ingest.ledger import (
@@ -33,7 +34,6 @@ from tiering.ingest.ledger import (
     record_event,
     withdrawn,
 )
-from tiering.settings import duckdb_config
 
 __all__ = [
     "LINEAGE_COLUMNS",
@@ -273,9 +273,7 @@ def _fill_raw_record(connection: duckdb.DuckDBPyConnection, entity: Entity) -> N
 
 
 def currency_rates_path(seeds_dir: Path | None) -> Path:
-    from tiering.rubric.checks import SEEDS_DIR
-
-    return (seeds_dir or SEEDS_DIR) / CURRENCY_RATES_SEED
+    return (seeds_dir or settings.SEEDS_DIR) / CURRENCY_RATES_SEED
 
 
 def _check_currencies(connection: duckdb.DuckDBPyConnection, entity: Entity, seeds_dir: Path | None) -> None:
@@ -479,13 +477,17 @@ def ingest_entity(
     batch_id: str,
     loaded_at: datetime | None = None,
     seeds_dir: Path | None = None,
+    duckdb_config: dict[str, str] | None = None,
 ) -> EntityResult:
-    """Load every new file of one entity from the landing folder into the warehouse."""
+    """Load every new file of one entity from the landing folder into the warehouse.
+
+    ``duckdb_config``: the connection's configuration (memory limit); default from the environment.
+    """
     entity = ENTITIES[entity_name]
     loaded_at = loaded_at or datetime.now()
     result = EntityResult(entity_name)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse_path), config=duckdb_config()) as connection:
+    with duckdb.connect(str(warehouse_path), config=duckdb_config or settings.duckdb_config()) as connection:
         ensure_raw_schema(connection)
         for path in landed_files(landing_dir, entity_name):
             result.files.append(

@@ -1,10 +1,12 @@
-"""Downgrade alerts: strategic and key customers whose effective tier fell, handed to a
-pluggable notifier.
+"""Alerts, handed to a pluggable notifier: strategic and key customers whose effective tier
+fell (after each successful publish), and runs that failed.
 
-A notifier is any object with ``notify(downgrades)``. The setting TIERING_NOTIFIER picks
-one: ``file`` (default: append JSON lines to serving/alerts/downgrades.jsonl and log them),
-``log`` (log only), or ``package.module:ClassName`` for your own (e-mail, a webhook …),
-constructed with the serving folder as its only argument.
+A notifier is any object with ``notify(downgrades)`` and, optionally,
+``notify_failure(failure)`` (without it a failed run is logged). The setting TIERING_NOTIFIER
+picks one: ``file`` (default: append JSON lines to serving/alerts/downgrades.jsonl and
+serving/alerts/run_failures.jsonl, and log them), ``log`` (log only), or
+``package.module:ClassName`` for your own (e-mail, a webhook …), constructed with the serving
+folder as its only argument.
 """
 
 from __future__ import annotations
@@ -44,8 +46,29 @@ class Downgrade:
         )
 
 
+@dataclass(frozen=True)
+class RunFailure:
+    run_id: str
+    job: str
+    as_of_date: str
+    message: str
+    failed_steps: list[str]
+
+    def text(self) -> str:
+        steps = ", ".join(self.failed_steps) or "-"
+        return f"run {self.run_id[:8]} of {self.job} for {self.as_of_date} failed at {steps}: {self.message}"
+
+
 class Notifier(Protocol):
     def notify(self, downgrades: list[Downgrade]) -> None: ...
+
+
+def _notify_failure(notifier: object, failure: RunFailure) -> None:
+    handler = getattr(notifier, "notify_failure", None)
+    if handler is None:
+        logger.error("Run failed: %s", failure.text())
+    else:
+        handler(failure)
 
 
 class LogNotifier:
@@ -55,6 +78,9 @@ class LogNotifier:
     def notify(self, downgrades: list[Downgrade]) -> None:
         for downgrade in downgrades:
             logger.warning("Downgrade: %s", downgrade.message())
+
+    def notify_failure(self, failure: RunFailure) -> None:
+        logger.error("Run failed: %s", failure.text())
 
 
 class FileNotifier(LogNotifier):
@@ -81,6 +107,26 @@ class FileNotifier(LogNotifier):
             for downgrade in new:
                 handle.write(json.dumps(asdict(downgrade), ensure_ascii=False, default=str) + "\n")
 
+    def notify_failure(self, failure: RunFailure) -> None:
+        super().notify_failure(failure)
+        path = self.path.with_name("run_failures.jsonl")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(asdict(failure), ensure_ascii=False) + "\n")
+
+
+class _WithFailures:
+    """A notifier, given ``notify_failure`` when its class has none (the failure is logged)."""
+
+    def __init__(self, notifier: object) -> None:
+        self._notifier = notifier
+
+    def notify(self, downgrades: list[Downgrade]) -> None:
+        self._notifier.notify(downgrades)
+
+    def notify_failure(self, failure: RunFailure) -> None:
+        _notify_failure(self._notifier, failure)
+
 
 def load_notifier(spec: str, serving_dir: Path) -> Notifier:
     spec = (spec or "file").strip()
@@ -91,7 +137,7 @@ def load_notifier(spec: str, serving_dir: Path) -> Notifier:
     module_name, _, class_name = spec.partition(":")
     if not class_name:
         raise ValueError(f"TIERING_NOTIFIER={spec!r}: expected file, log or package.module:ClassName")
-    return getattr(importlib.import_module(module_name), class_name)(serving_dir)
+    return _WithFailures(getattr(importlib.import_module(module_name), class_name)(serving_dir))
 
 
 def find_downgrades(serving_path: Path, as_of: str) -> list[Downgrade]:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import duckdb
 
+from tiering import settings
 from tiering.faults import crash_point
-from tiering.settings import duckdb_config
 
 # Published table -> the warehouse relation it copies. The names are a contract with BI users.
 PUBLISHED_TABLES: dict[str, str] = {
@@ -189,6 +189,7 @@ def publish(
     keep_versions: int = 7,
     write_extras: Callable[[Path], None] | None = None,
     before_switch: Callable[[], None] | None = None,
+    duckdb_config: dict[str, str] | None = None,
 ) -> Publication:
     """Write a complete serving version from the warehouse's marts, then switch readers to it.
 
@@ -206,7 +207,7 @@ def publish(
     published_at = datetime.now()
     row_counts: dict[str, int] = {}
     database = staging / DATABASE_FILE
-    with duckdb.connect(str(database), config=duckdb_config()) as connection:
+    with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
         for name, relation in tables.items():
             connection.execute(f"create table main.{name} as select * from warehouse.{relation}")

@@ -1,23 +1,57 @@
-"""The dbt project as assets: seeds (the rubric), staging, intermediate and marts; dbt
-tests show as asset checks. One `dbt build` for the run's as-of date."""
+"""The dbt project as assets, grouped by layer and area: seeds (the rubric), staging,
+cleaning, scoring, history, marts and audit; dbt tests show as asset checks. One `dbt build`
+per run, for the run's partition (its as-of date), with the run's configuration as --vars."""
 
+import hashlib
 import json
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
+from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
+from orchestration.defs.metadata import OWNERS
 from orchestration.defs.project import dbt_project
-from tiering import settings
 from tiering.faults import crash_point, fail_point
+
+# dbt folder (after models/) -> Dagster group: the asset graph reads like the flow.
+GROUPS = {
+    "staging": "staging",
+    "intermediate/customers": "cleaning",
+    "intermediate/orders": "cleaning",
+    "intermediate/cleaning": "cleaning",
+    "intermediate/scoring": "scoring",
+    "intermediate/history": "history",
+    "marts/tiering": "marts",
+    "marts/history": "marts",
+    "marts/audit": "audit",
+}
+
+
+def group_for(node: Mapping[str, Any]) -> str:
+    if node.get("resource_type") == "seed":
+        return "rubric"
+    path = node.get("original_file_path", "").removeprefix("models/")
+    for folder, group in GROUPS.items():
+        if path.startswith(folder + "/"):
+            return group
+    return "marts"
 
 
 class TieringTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        return "transform"
+        return group_for(dbt_resource_props)
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return OWNERS
+
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        layer = "configuration" if dbt_resource_props.get("resource_type") == "seed" else group_for(dbt_resource_props)
+        return {**super().get_tags(dbt_resource_props), "layer": layer}
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: Any) -> dg.AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
@@ -30,14 +64,48 @@ class TieringTranslator(DagsterDbtTranslator):
 translator = TieringTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator, name="tiering_dbt")
-def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    config = settings.load()
-    # profiles.yml reads the warehouse path from here; the dbt subprocess inherits it.
-    os.environ["TIERING_WAREHOUSE_PATH"] = str(config.warehouse_path)
-    dbt_vars = {"as_of_date": config.as_of.isoformat(), "rubric": config.rubric}
+def seeds_path(seeds_dir: Path) -> str:
+    """The seeds folder as dbt must see it: relative to the project, and such that dbt's copy of
+    each seed's SQL (target/run/<project>/<seed path>) stays inside target/. The project's own
+    folder is ../seeds; another (TIERING_SEEDS_DIR) is reached through a link in target/seeds/.
+    (An absolute seed path would make dbt write that SQL over the seed files themselves.)"""
+    project_dir = Path(dbt_project.project_dir).resolve()
+    if seeds_dir.resolve() == (project_dir.parent / "seeds").resolve():
+        return "../seeds"
+    link = project_dir / "target" / "seeds" / hashlib.sha1(str(seeds_dir.resolve()).encode()).hexdigest()[:12]
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() or Path(os.readlink(link)) != seeds_dir.resolve():
+        staged = link.with_name(f"{link.name}.{os.getpid()}")
+        staged.unlink(missing_ok=True)
+        os.symlink(seeds_dir.resolve(), staged)
+        os.replace(staged, link)
+    return str(link.relative_to(project_dir))
+
+
+def dbt_vars(config, as_of: str) -> dict[str, str]:
+    """What dbt needs of the run: its as-of date and rubric, where the warehouse is and how much
+    memory it may use (profiles.yml reads these two), and where the seeds are (dbt_project.yml)."""
+    return {
+        "as_of_date": as_of,
+        "rubric": config.rubric,
+        "warehouse_path": str(config.warehouse_path),
+        "memory_limit": config.memory_limit,
+        "seeds_dir": seeds_path(config.seeds_dir),
+    }
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    dagster_dbt_translator=translator,
+    name="tiering_dbt",
+    partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
+)
+def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, tiering: TieringConfig):
+    config = tiering.settings(context)
     # Unit tests test the models' logic, not tonight's data: the test suite runs them.
-    args = ["build", "--exclude-resource-type", "unit_test", "--vars", json.dumps(dbt_vars)]
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    args += ["--vars", json.dumps(dbt_vars(config, context.partition_key))]
     crash_point("dbt:before")
     fail_point("dbt:before")
     for count, event in enumerate(dbt.cli(args, context=context).stream(), start=1):

@@ -18,6 +18,9 @@ import dagster as dg
 import duckdb
 
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
+from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
+from orchestration.defs.metadata import OWNERS
+from orchestration.defs.warehouse import WarehouseLock
 from tiering import settings
 from tiering.faults import crash_point
 from tiering.ingest import ledger
@@ -37,28 +40,26 @@ WAREHOUSE_KEY = dg.AssetKey(["raw", "_warehouse"])
 LANDING_KEY = dg.AssetKey(["raw", "_landing_files"])
 
 
-def _config() -> settings.Settings:
-    try:
-        return settings.load()
-    except settings.SettingsError as error:
-        raise dg.Failure(description=str(error)) from error
-
-
 @dg.asset(
     key=WAREHOUSE_KEY,
     # The rubric is checked first: a broken configuration stops the run before anything loads.
     deps=[RUBRIC_CHECK_KEY],
+    partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     group_name="ingest",
+    owners=OWNERS,
+    tags={"layer": "raw"},
     kinds={"duckdb"},
-    required_resource_keys={"warehouse_lock"},
     description=(
         "The build warehouse made ready for the run: copied to $TIERING_DATA_DIR/backups/ first "
         "(the newest TIERING_KEEP_BACKUPS are kept; `tiering warehouse restore` puts one back), "
         "then cleared of deliveries that runs which did not finish left pending."
     ),
 )
-def warehouse_ready(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    config = _config()
+def warehouse_ready(
+    context: dg.AssetExecutionContext, tiering: TieringConfig, warehouse_lock: WarehouseLock
+) -> dg.MaterializeResult:
+    config = tiering.settings(context)
     if not config.landing_dir.is_dir():
         raise dg.Failure(
             description=f"TIERING_LANDING_DIR={config.landing_dir} does not exist; expected the folder extracts land in"
@@ -66,10 +67,12 @@ def warehouse_ready(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     if config.warehouse_path.exists():
         # A run killed while dbt ran may leave dbt finishing for a moment: wait for its hold on the file.
-        with connect_when_free(config.warehouse_path, wait_seconds=config.lock_wait_seconds, log=context.log):
+        with connect_when_free(
+            config.warehouse_path, wait_seconds=config.lock_wait_seconds, config=config.duckdb_config, log=context.log
+        ):
             pass
     taken = backup(config.warehouse_path, config.data_dir, label=context.run_id[:8], keep=config.keep_backups)
-    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+    with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         ledger.ensure_raw_schema(connection)
         recovered = ledger.recover_unfinished_runs(connection, context.run_id)
     for delivery in recovered:
@@ -88,9 +91,12 @@ def warehouse_ready(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 @dg.asset(
     key=LANDING_KEY,
     deps=[WAREHOUSE_KEY],
+    partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     group_name="ingest",
+    owners=OWNERS,
+    tags={"layer": "raw"},
     kinds={"duckdb"},
-    required_resource_keys={"warehouse_lock"},
     description=(
         "Every entry of the landing folder and what this run does with it: loaded, skipped (the "
         "same content was loaded before, or was withdrawn), or not loaded with the reason (unknown "
@@ -104,10 +110,10 @@ def warehouse_ready(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         )
     ],
 )
-def landing_files(context: dg.AssetExecutionContext):
-    config = _config()
+def landing_files(context: dg.AssetExecutionContext, tiering: TieringConfig, warehouse_lock: WarehouseLock):
+    config = tiering.settings(context)
     entries = inventory(config.landing_dir)
-    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+    with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         ledger.record_landing(connection, run_id=context.run_id, as_of=config.as_of, entries=entries)
     not_loaded = [entry for entry in entries if entry.status == NOT_LOADED]
     for entry in not_loaded:
@@ -204,7 +210,7 @@ def ingest_key(entity: Entity) -> dg.AssetKey:
 
 def _roll_back(config: settings.Settings, run_id: str, reason: str) -> str:
     """Take this run's deliveries back out of the raw tables; names them for the error."""
-    with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+    with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         removed = ledger.rollback_batch(connection, run_id, reason)
     return ", ".join(delivery.source_file for delivery in removed) or "none"
 
@@ -216,9 +222,12 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         key=key,
         # Referential expectations (every order's customer and product is known) read these.
         deps=[LANDING_KEY, *(ingest_key(ENTITIES[name]) for name in referenced_entities(entity.name))],
+        partitions_def=as_of_partitions,
+        backfill_policy=ONE_DATE_PER_RUN,
         group_name="ingest",
+        owners=OWNERS,
+        tags={"layer": "raw", "source_system": entity.system},
         kinds={"duckdb", "csv"},
-        required_resource_keys={"warehouse_lock"},
         description=(
             f"{entity.description} Every new `{entity.name}*.csv` (or .csv.gz) in the landing folder, "
             f"loaded into raw.{entity.name} with lineage; rows the contract refuses go to raw._quarantine "
@@ -242,11 +251,18 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             ),
         ],
     )
-    def ingest_asset(context: dg.AssetExecutionContext):
-        config = _config()
+    def ingest_asset(context: dg.AssetExecutionContext, tiering: TieringConfig, warehouse_lock: WarehouseLock):
+        config = tiering.settings(context)
         quality.preload()  # GX imports while DuckDB reads the files
         try:
-            result = ingest_entity(config.warehouse_path, config.landing_dir, entity.name, batch_id=context.run_id)
+            result = ingest_entity(
+                config.warehouse_path,
+                config.landing_dir,
+                entity.name,
+                batch_id=context.run_id,
+                seeds_dir=config.seeds_dir,
+                duckdb_config=config.duckdb_config,
+            )
         except ContractError as error:
             taken_back = _roll_back(config, context.run_id, f"{entity.name}: {error}")
             raise dg.Failure(
@@ -254,7 +270,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
                 f"back out: {taken_back}. Replace the file in {config.landing_dir} and run again."
             ) from error
         crash_point(f"ingest:{entity.name}:loaded")
-        with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+        with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
             outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name, as_of=config.as_of)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]

@@ -1,11 +1,15 @@
 """Publish asset: after a fully successful build, switch BI readers to a new serving version."""
 
+from datetime import timedelta
+
 import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
 from orchestration.defs.assets.dbt import tiering_dbt
-from tiering import settings
+from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
+from orchestration.defs.metadata import OWNERS
+from orchestration.defs.warehouse import WarehouseLock
 from tiering.ingest import ledger
 from tiering.publish import report
 from tiering.publish import serving as publish
@@ -13,9 +17,14 @@ from tiering.publish import serving as publish
 
 @dg.asset(
     key=dg.AssetKey(["serving", "tiering"]),
+    partitions_def=as_of_partitions,
+    backfill_policy=ONE_DATE_PER_RUN,
     group_name="publish",
+    owners=OWNERS,
+    tags={"layer": "serving"},
     kinds={"duckdb", "parquet"},
-    required_resource_keys={"warehouse_lock"},
+    # Published every night: a day and a half without a new version is overdue.
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=36), warn_window=timedelta(hours=26)),
     deps=[get_asset_key_for_model([tiering_dbt], model) for model in publish.PUBLISHED_TABLES],
     description=(
         "The published tier tables for BI, as one version: serving/tiering.duckdb, "
@@ -24,8 +33,10 @@ from tiering.publish import serving as publish
         "check passed. The run's deliveries are accepted just before the switch."
     ),
 )
-def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    config = settings.load()
+def serving_tiering(
+    context: dg.AssetExecutionContext, tiering: TieringConfig, warehouse_lock: WarehouseLock
+) -> dg.MaterializeResult:
+    config = tiering.settings(context)
     as_of = config.as_of.isoformat()
 
     def write_report(version_dir):
@@ -34,7 +45,7 @@ def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         )
 
     def accept_deliveries():
-        with duckdb.connect(str(config.warehouse_path), config=settings.duckdb_config()) as connection:
+        with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             accepted = ledger.accept_batch(connection, context.run_id)
         context.log.info(f"{accepted} deliveries accepted")
 
@@ -46,6 +57,7 @@ def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         keep_versions=config.keep_versions,
         write_extras=write_report,
         before_switch=accept_deliveries,
+        duckdb_config=config.duckdb_config,
     )
     counts = report.cleaning_counts(config.serving_path, as_of=as_of)
     summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of))
