@@ -28,7 +28,7 @@ PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary", "dim
 AUDIT = ("customer_crosswalk", "outlier_flags", "reconciliation", "quarantined_rows")
 
 
-# --- worked examples (DOMAIN.md §3) through the whole pipeline -------------------------
+# --- worked examples (docs/method.md) through the whole pipeline -------------------------
 
 
 @pytest.fixture(scope="module")

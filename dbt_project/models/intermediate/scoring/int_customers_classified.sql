@@ -1,4 +1,4 @@
--- The classifications users expect beside the tier (DOMAIN.md §3), per golden customer:
+-- The classifications users expect beside the tier (docs/method.md), per golden customer:
 --   abc_class   Pareto on spend in the spend period: customers sorted by spend (largest first,
 --               then customer_id); A while the spend of the customers before it is below the
 --               A cut-off share of all spend, B while below the B cut-off, C after (and C
