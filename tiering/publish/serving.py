@@ -8,6 +8,7 @@ half-built state. Each publication is a complete version in its own folder::
     serving/current                   -> versions/<as-of>_<run>   (one symlink, switched at once)
     serving/tiering.duckdb            -> current/tiering.duckdb   (the paths BI users already use)
     serving/parquet                   -> current/parquet
+    serving/tiering.xlsx              -> current/tiering.xlsx     (the workbook for people)
     serving/reports/latest.html       -> ../current/report.html
 
 A version is written under a hidden name and renamed into ``versions/`` only when all of it
@@ -33,6 +34,9 @@ import duckdb
 
 from tiering import settings
 from tiering.faults import crash_point
+from tiering.publish import catalog
+from tiering.publish.workbook import SHEETS as WORKBOOK_SHEETS  # noqa: I001
+from tiering.publish.workbook import WORKBOOK_FILE, write_workbook
 
 # Published table -> the warehouse relation it copies. The names are a contract with BI users.
 PUBLISHED_TABLES: dict[str, str] = {
@@ -123,7 +127,10 @@ def _ensure_stable_paths(serving_dir: Path) -> None:
             if path.exists() and not path.is_symlink():
                 os.replace(path, legacy / path.name)
         (legacy / COMPLETE_MARKER).write_text("the serving folder as it was before versions\n", encoding="utf-8")
-    for link, target in ((database, f"{CURRENT}/{DATABASE_FILE}"), (parquet, f"{CURRENT}/{PARQUET_DIR}")):
+    links = [(database, f"{CURRENT}/{DATABASE_FILE}"), (parquet, f"{CURRENT}/{PARQUET_DIR}")]
+    if (serving_dir / CURRENT / WORKBOOK_FILE).exists():
+        links.append((serving_dir / WORKBOOK_FILE, f"{CURRENT}/{WORKBOOK_FILE}"))
+    for link, target in links:
         if not link.is_symlink() or os.readlink(link) != target:
             _symlink(target, link)
     reports = serving_dir / "reports"
@@ -190,14 +197,22 @@ def publish(
     write_extras: Callable[[Path], None] | None = None,
     before_switch: Callable[[], None] | None = None,
     duckdb_config: dict[str, str] | None = None,
+    docs: dict[str, catalog.TableDoc] | None = None,
+    workbook_max_rows: int = 10_000,
 ) -> Publication:
     """Write a complete serving version from the warehouse's marts, then switch readers to it.
 
     ``write_extras(version_dir)`` adds files to the version before it is complete (the auditor
     report); ``before_switch()`` runs after the version is complete and before the switch (the
     run accepts its deliveries there).
+
+    Types: the DuckDB file keeps the warehouse's exact DECIMALs (DuckDB hands them to pandas as
+    float64, and ODBC to Power BI and Excel as numbers); the Parquet files carry them as DOUBLE,
+    which every Parquet reader takes as a number (pyarrow would hand pandas ``Decimal`` objects).
+    Every table and column carries its dbt description (``docs``, from the manifest by default).
     """
     tables = tables or PUBLISHED_TABLES
+    docs = docs if docs is not None else catalog.load(tables)
     remove_stale(serving_dir, keep_versions)
     version = f"{as_of}_{run_id[:8]}"
     root = versions_dir(serving_dir)
@@ -211,10 +226,22 @@ def publish(
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
         for name, relation in tables.items():
             connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
+            doc = docs.get(name, catalog.TableDoc())
+            columns = connection.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+                "and schema_name = 'main' and table_name = ? order by column_index",
+                [name],
+            ).fetchall()
+            for statement in catalog.comment_statements(name, doc, [column for column, _ in columns]):
+                connection.execute(statement)
+            numbers = ", ".join(
+                f'cast("{column}" as double) as "{column}"' if kind.startswith("DECIMAL") else f'"{column}"'
+                for column, kind in columns
+            )
             # COPY answers with the number of rows it wrote.
             row_counts[name] = connection.execute(
-                f"copy main.{name} to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
-                "(format parquet, compression zstd)"
+                f"copy (select {numbers} from main.{name}) to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
+                f"(format parquet, compression zstd, kv_metadata {catalog.parquet_metadata(doc)})"
             ).fetchall()[0][0]
             crash_point("publish:writing_version")
         connection.execute(
@@ -234,6 +261,8 @@ def publish(
             },
         )
         connection.execute("detach warehouse")
+    if all(sheet.table in tables for sheet in WORKBOOK_SHEETS):
+        write_workbook(database, staging / WORKBOOK_FILE, as_of=as_of, docs=docs, max_rows=workbook_max_rows)
     if write_extras:
         write_extras(staging)
     (staging / COMPLETE_MARKER).write_text(f"{run_id}\n{as_of}\n{published_at.isoformat()}\n", encoding="utf-8")
