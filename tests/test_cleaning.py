@@ -340,6 +340,10 @@ def test_every_run_keeps_its_report_and_latest_points_to_the_newest(crafted):
     text = (crafted.data_dir / "serving" / "reports" / "latest.html").read_text(encoding="utf-8")
     assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in text and "<link" not in text
+    # The failed checks come first: the invalid check character's expectation heads the report.
+    failed = text.index('<table class="failed">')
+    assert failed < text.index("<h2>1. Inputs</h2>")
+    assert "credit_code" in text[failed : text.index("</table>", failed)]
 
 
 def test_the_report_renders_offline_in_headless_chromium_with_its_key_figures(crafted, tmp_path):
