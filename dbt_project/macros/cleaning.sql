@@ -18,6 +18,12 @@
         'co.,ltd.', 'coltd'), 'co.,ltd', 'coltd'), 'co.ltd', 'coltd')
 {%- endmacro %}
 
+{#- A coded value (a status, a level, a severity) as the code lists spell it: surrounding spaces
+    trimmed and lower-cased, so that `Confirmed` and ` confirmed ` count as confirmed; empty is null. -#}
+{% macro normalize_code(column) -%}
+    nullif(lower(trim({{ column }})), '')
+{%- endmacro %}
+
 {#- Remove every whitespace character. regexp_replace's flags differ between engines;
     DuckDB and Postgres both take 'g' for "all matches". -#}
 {% macro strip_whitespace(expression) -%}
