@@ -62,6 +62,17 @@ def test_a_gap_between_bands_is_refused(seeds):
     )
 
 
+def test_a_band_bound_with_more_than_4_decimals_is_refused_because_the_seed_would_round_it(seeds):
+    bands = seeds / "rubric_indicator_bands.csv"
+    edit(bands, "default,profit_margin,10,15,75", "default,profit_margin,10,14.99995,75")
+    edit(bands, "default,profit_margin,15,18,90", "default,profit_margin,14.99995,18,90")
+    row = line_of(bands, "default,profit_margin,10,14.99995")
+    assert (
+        f"seeds/rubric_indicator_bands.csv row {row} (default profit_margin 10–14.99995): "
+        "bound 14.99995 has more than 4 decimals; the seed would round it" in messages(seeds)
+    )
+
+
 def test_a_band_that_leaves_the_top_uncovered_is_refused(seeds):
     edit(seeds / "rubric_indicator_bands.csv", "default,annual_spend,1000,,100", "default,annual_spend,1000,5000,100")
     assert any("values from 5000 up fall in no band" in message for message in messages(seeds))

@@ -40,7 +40,21 @@ def _extracts() -> dict[str, list[tuple]]:
     for number, (crm_id, (erp_id, name, first_deal)) in enumerate(CUSTOMERS.items(), start=1):
         code = valid_code(f"91110000MA{number:07d}")
         crm.append(
-            (crm_id, name, code, "制造业", "上海", "", "", "王芳", first_deal, "30", "50.00", "ordinary", "2026-01-01 00:00:00")
+            (
+                crm_id,
+                name,
+                code,
+                "制造业",
+                "上海",
+                "",
+                "",
+                "王芳",
+                first_deal,
+                "30",
+                "50.00",
+                "ordinary",
+                "2026-01-01 00:00:00",
+            )
         )
         if erp_id:
             erp.append((erp_id, name, code, f"{first_deal} 00:00:00"))
@@ -80,3 +94,19 @@ def test_a_customer_who_started_six_months_ago_with_80_wan_has_spent_80_wan_and_
     spend = indicator(audited, "C100", "annual_spend")
     assert (spend["raw_value"], spend["score"]) == (Decimal("80"), Decimal("40"))
     assert (spend["is_imputed"], spend["imputation_rule"], spend["is_missing"]) == (False, None, False)
+
+
+# --- 4. bands compare exact values --------------------------------------------------------------
+
+
+def test_a_margin_of_14_99996_percent_is_published_as_such_and_scores_75_not_90(audited):
+    margin = indicator(audited, "C200", "profit_margin")
+    assert (margin["raw_value"], margin["score"]) == (Decimal("14.99996"), Decimal("75"))
+    [(published,)] = audited.query("select profit_margin_pct from customer_tiers where customer_id = 'C200'")
+    assert published == Decimal("14.99996")
+
+
+def test_a_margin_of_exactly_15_percent_scores_90_though_its_float_quotient_falls_below(audited):
+    # (2.20 - 1.87) / 2.20 in floating point is 14.999999999999998
+    margin = indicator(audited, "C300", "profit_margin")
+    assert (margin["raw_value"], margin["score"]) == (Decimal("15"), Decimal("90"))

@@ -80,6 +80,10 @@ REQUIRED_COLUMNS = {
 }
 
 HUNDRED = Decimal(100)
+# Band and tier bounds are typed DECIMAL(18,4) / DECIMAL(9,4) in dbt_project.yml: a bound with
+# more decimals would be rounded silently when seeded. Raw values are floored to 6 decimals and
+# composites to 4, which keeps every comparison with a bound of at most 4 decimals exact.
+BOUND_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,16 @@ def _check_tiling(
         first, last = position == 0, position == len(ordered) - 1
         if lower is not None and upper is not None and lower >= upper:
             problems.append(Problem(file, row.number, subject, "the lower bound is not below the upper bound"))
+        for bound in (lower, upper):
+            if bound is not None and bound.normalize().as_tuple().exponent < -BOUND_DECIMALS:
+                problems.append(
+                    Problem(
+                        file,
+                        row.number,
+                        subject,
+                        f"bound {bound} has more than {BOUND_DECIMALS} decimals; the seed would round it",
+                    )
+                )
         if first and lower is not None:
             problems.append(
                 Problem(

@@ -85,7 +85,7 @@ imputed as (
             when with_rules.imputation_rule = 'annualise_covered_period'
                 and with_rules.is_period_partly_covered
                 and with_rules.covered_days >= coalesce(with_rules.min_covered_days, 1)
-                then {{ divide('with_rules.period_spend_cny * with_rules.period_days', 'with_rules.covered_days * 10000', scale=6) }}
+                then {{ exact_ratio('with_rules.period_spend_cny * with_rules.period_days', 'with_rules.covered_days * 10000') }}
             when with_rules.imputation_rule = 'industry_median'
                 and with_rules.measured_value is null
                 then cast(industry_medians.industry_median_value as decimal(18, 6))

@@ -2,6 +2,9 @@
 -- preset picks from these), before any scoring. A null raw_value (raw_category for a
 -- categorical indicator) is a missing indicator; the rubric's missing_policy decides what
 -- happens to it. Definitions are in the rubric_indicators seed and in _intermediate__models.yml.
+-- Ratios are exact quotients truncated (floored) to 6 decimals (exact_ratio), never rounded: the
+-- value published is the value banded, and a margin of 14.99996 % stays below a band that starts
+-- at 15 % (band bounds have at most 4 decimals, so flooring never moves a value across one).
 with measures as (
     select * from {{ ref('int_customer_measures_collected') }}
 ),
@@ -19,28 +22,29 @@ with_months as (
 
 unpivoted as (
     select customer_id, 'annual_spend' as indicator,
-        {{ divide('period_spend_cny', 10000, scale=6) }} as raw_value,
+        {{ exact_ratio('period_spend_cny', 10000) }} as raw_value,
         cast(null as {{ dbt.type_string() }}) as raw_category
     from with_months
 
     union all
 
     select customer_id, 'profit_margin' as indicator,
-        {{ divide('100 * (period_revenue_excl_tax_cny - period_cost_excl_tax_cny)', 'period_revenue_excl_tax_cny') }} as raw_value,
+        {{ exact_ratio('100 * (period_revenue_excl_tax_cny - period_cost_excl_tax_cny)', 'period_revenue_excl_tax_cny') }}
+            as raw_value,
         null as raw_category
     from with_months
 
     union all
 
     select customer_id, 'cooperation_years' as indicator,
-        case when cooperation_months >= 0 then {{ divide('cooperation_months', 12) }} end as raw_value,
+        case when cooperation_months >= 0 then {{ exact_ratio('cooperation_months', 12, input_scale=0) }} end as raw_value,
         null as raw_category
     from with_months
 
     union all
 
     select customer_id, 'cross_purchase_rate' as indicator,
-        {{ divide('100 * period_category_count', 'active_category_count') }} as raw_value,
+        {{ exact_ratio('100 * period_category_count', 'active_category_count', input_scale=0) }} as raw_value,
         null as raw_category
     from with_months
 
@@ -68,7 +72,7 @@ unpivoted as (
     union all
 
     select customer_id, 'on_time_payment_rate' as indicator,
-        {{ divide('100 * period_invoices_on_time_count', 'period_invoices_due_count') }} as raw_value,
+        {{ exact_ratio('100 * period_invoices_on_time_count', 'period_invoices_due_count', input_scale=0) }} as raw_value,
         null as raw_category
     from with_months
 
@@ -103,7 +107,7 @@ unpivoted as (
     union all
 
     select customer_id, 'average_order_value' as indicator,
-        {{ divide('period_spend_cny', '10000 * period_order_count', scale=6) }} as raw_value,
+        {{ exact_ratio('period_spend_cny', '10000 * period_order_count') }} as raw_value,
         null as raw_category
     from with_months
 

@@ -177,9 +177,9 @@ final as (
         with_policy.direction,
         with_policy.score,
         with_policy.weight_pct as weight,
-        cast(round(with_policy.score * with_policy.weight_pct / 100, 4) as decimal(9, 4)) as weighted_score,
+        cast(with_policy.score * with_policy.weight_pct * 0.01 as decimal(9, 4)) as weighted_score,
         dimensions.weight_pct as dimension_weight,
-        cast(round(with_policy.score * with_policy.weight_pct * dimensions.weight_pct / 10000, 4) as decimal(9, 4))
+        cast(with_policy.score * with_policy.weight_pct * dimensions.weight_pct * 0.0001 as decimal(9, 4))
             as composite_contribution,
         with_policy.is_missing,
         -- Filled either by a cleaning rule (int_indicator_values_imputed) or by the rubric's
