@@ -176,3 +176,18 @@ def test_tiering_rubric_selects_the_preset_and_defaults_to_default():
     assert settings.load({"TIERING_RUBRIC": " retail "}).rubric == "retail"
     with pytest.raises(settings.SettingsError, match="TIERING_RUBRIC"):
         settings.load({"TIERING_RUBRIC": "Retail; drop table"})
+
+
+@pytest.mark.parametrize("period", ["calendar_year_to_date", "fiscal_year_to_date", "calendar_year", "fiscal_year"])
+def test_every_spend_period_the_models_know_is_accepted(seeds, period):
+    edit(seeds / "rubric_settings.csv", "spend_period,trailing_12_months,", f"spend_period,{period},")
+    assert messages(seeds) == []
+
+
+def test_an_unknown_spend_period_is_refused_with_its_row_named(seeds):
+    edit(seeds / "rubric_settings.csv", "spend_period,trailing_12_months,", "spend_period,year_to_date,")
+    row = line_of(seeds / "rubric_settings.csv", "spend_period,")
+    assert any(
+        message.startswith(f"seeds/rubric_settings.csv row {row} (spend_period): 'year_to_date' is not one of")
+        for message in messages(seeds)
+    )

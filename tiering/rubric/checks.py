@@ -42,7 +42,13 @@ SCORING_METHODS = ("bands", "linear", "percentile", "categories")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
 MISSING_POLICIES = ("pending", "lowest_band")
 SETTINGS = {
-    "spend_period": ("trailing_12_months", "calendar_year", "fiscal_year"),
+    "spend_period": (
+        "trailing_12_months",
+        "calendar_year",
+        "fiscal_year",
+        "calendar_year_to_date",
+        "fiscal_year_to_date",
+    ),
     "fiscal_year_start_month": None,
     "amount_basis": ("excl_tax", "incl_tax"),
     "abc_a_cutoff_pct": None,
