@@ -110,3 +110,47 @@ def test_a_margin_of_exactly_15_percent_scores_90_though_its_float_quotient_fall
     # (2.20 - 1.87) / 2.20 in floating point is 14.999999999999998
     margin = indicator(audited, "C300", "profit_margin")
     assert (margin["raw_value"], margin["score"]) == (Decimal("15"), Decimal("90"))
+
+
+# --- 7. missing is not zero -----------------------------------------------------------------------
+
+
+def test_a_customer_without_an_erp_record_has_no_spend_figure_and_is_pending_not_scored_as_zero(audited):
+    spend = indicator(audited, "C400", "annual_spend")
+    assert (spend["raw_value"], spend["score"], spend["missing_reason"]) == (None, None, "no_erp_record")
+    assert (spend["is_missing"], spend["is_pending"], spend["is_imputed"]) == (True, True, False)
+    for name in ("profit_margin", "cross_purchase_rate", "on_time_payment_rate", "days_since_last_order"):
+        assert indicator(audited, "C400", name)["missing_reason"] == "no_erp_record", name
+    [(tier, spend_10k)] = audited.query(
+        "select tier, annual_spend_10k_cny from customer_tiers where customer_id = 'C400'"
+    )
+    assert (tier, spend_10k) == ("pending", None)
+
+
+def test_a_customer_with_an_erp_record_and_no_order_in_the_period_has_spent_zero(audited):
+    for customer_id in ("C500", "C700"):
+        spend = indicator(audited, customer_id, "annual_spend")
+        assert (spend["raw_value"], spend["score"], spend["is_missing"]) == (Decimal("0"), Decimal("40"), False)
+        assert spend["missing_reason"] is None
+        margin = indicator(audited, customer_id, "profit_margin")
+        assert (margin["raw_value"], margin["missing_reason"]) == (None, "no_revenue_in_period")
+
+
+def test_never_ordered_is_the_worst_recency_not_a_missing_value(audited):
+    never = indicator(audited, "C500", "days_since_last_order")
+    assert (never["raw_value"], never["score"], never["missing_reason"]) == (None, Decimal("0"), "never_ordered")
+    assert (never["is_missing"], never["is_imputed"], never["is_pending"]) == (False, False, False)
+    # ordered two years ago: measured, and past the end of the linear scale
+    old = indicator(audited, "C700", "days_since_last_order")
+    assert (old["raw_value"], old["score"], old["missing_reason"]) == (Decimal("790"), Decimal("0"), None)
+
+
+def test_the_evaluation_sheet_says_why_a_value_is_missing(audited):
+    from tiering.publish.sheet import format_sheet, read_sheet
+
+    pending = format_sheet(read_sheet(audited.serving_path, "C400"))
+    assert "annual_spend (no ERP record: no order or invoice figure exists)" in pending
+    never = format_sheet(read_sheet(audited.serving_path, "C500"))
+    assert "(never ordered)" in never
+    assert "never ordered, scored as the worst value: days_since_last_order" in never
+    assert "profit_margin (no revenue in the period)" in never
