@@ -14,6 +14,7 @@ Backfilled 2026-03-29..04-02, one run a day (a new quarter starts on 04-01):
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 
@@ -103,3 +104,34 @@ def test_the_inactivity_trigger_fires_once_when_the_customer_becomes_inactive(ba
         ("2026-04-01", "cycle"),
         ("2026-04-02", None),
     ]
+
+
+def test_a_tier_change_compares_with_the_tiering_that_set_the_old_tier(backfilled):
+    assert history_of(backfilled, "C920") == [
+        ("2026-03-29", "strategic", "strategic", "initial"),
+        ("2026-03-30", "key", "strategic", None),
+        ("2026-03-31", "key", "key", "inactivity_trigger"),
+        ("2026-04-01", "key", "key", "cycle"),
+        ("2026-04-02", "key", "key", None),
+    ]
+    composites = dict(
+        backfilled.query(
+            "select cast(as_of_date as varchar), composite_score from customer_tiers where customer_id = 'C920'"
+        )
+    )
+    [change] = backfilled.query(
+        "select cast(as_of_date as varchar), from_tier, to_tier, reason, composite_before, composite_after, "
+        "cast(composite_before_date as varchar), indicators_moved_most from tier_changes where customer_id = 'C920'"
+    )
+    assert change[:6] == (
+        "2026-03-31",
+        "strategic",
+        "key",
+        "inactivity_trigger",
+        composites["2026-03-29"],
+        composites["2026-03-31"],
+    )
+    assert composites["2026-03-29"] != composites["2026-03-30"]
+    assert change[6] == "2026-03-29"
+    assert change[7].startswith("annual_spend -8.00")
+    assert composites["2026-03-29"] > Decimal(90) > composites["2026-03-31"]
