@@ -111,6 +111,14 @@ def test_worked_example_c2024001_scores_100(worked_examples):
     assert rows == [(Decimal("100"), Decimal("100"), Decimal("100"), Decimal("100"), Decimal("100.0"), "strategic")]
 
 
+def test_value_and_potential_combine_60_40_into_the_value_potential_score(worked_examples):
+    # A: 0.6 x 94.5 + 0.4 x 71 = 85.1; C2024001: 100 on both
+    rows = worked_examples.query(
+        "select customer_id, value_potential_score, value_potential_class from customer_tiers order by customer_id"
+    )
+    assert rows == [("C2024001", Decimal("100"), "S"), ("C2024002", Decimal("85.1"), "S")]
+
+
 def test_every_published_row_carries_the_rubric_version(worked_examples):
     versions = worked_examples.query(
         "select distinct rubric_version from customer_tiers union select distinct rubric_version from tier_summary"

@@ -191,3 +191,51 @@ def test_an_unknown_spend_period_is_refused_with_its_row_named(seeds):
         message.startswith(f"seeds/rubric_settings.csv row {row} (spend_period): 'year_to_date' is not one of")
         for message in messages(seeds)
     )
+
+
+def test_value_and_potential_weights_that_do_not_sum_to_100_are_refused(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    edit(settings_file, "value_potential_potential_weight_pct,40,", "value_potential_potential_weight_pct,50,")
+    row = line_of(settings_file, "value_potential_potential_weight_pct,")
+    assert (
+        f"seeds/rubric_settings.csv row {row} (value_potential_potential_weight_pct): "
+        "value_potential_value_weight_pct 60 + value_potential_potential_weight_pct 50 = 110; "
+        "the two weights must sum to 100" in messages(seeds)
+    )
+
+
+def test_a_value_weight_outside_0_to_100_is_refused_with_its_row_named(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    edit(settings_file, "value_potential_value_weight_pct,60,", "value_potential_value_weight_pct,140,")
+    edit(settings_file, "value_potential_potential_weight_pct,40,", "value_potential_potential_weight_pct,-40,")
+    value_row = line_of(settings_file, "value_potential_value_weight_pct,")
+    potential_row = line_of(settings_file, "value_potential_potential_weight_pct,")
+    found = messages(seeds)
+    assert (
+        f"seeds/rubric_settings.csv row {value_row} (value_potential_value_weight_pct): 140 is not within 0-100"
+        in found
+    )
+    assert (
+        f"seeds/rubric_settings.csv row {potential_row} (value_potential_potential_weight_pct): -40 is not within 0-100"
+        in found
+    )
+
+
+def test_an_empty_weight_is_refused_as_not_a_number(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    edit(settings_file, "value_potential_value_weight_pct,60,", "value_potential_value_weight_pct,,")
+    row = line_of(settings_file, "value_potential_value_weight_pct,")
+    assert messages(seeds) == [
+        f"seeds/rubric_settings.csv row {row} (value_potential_value_weight_pct): "
+        "setting_value is empty; a number is expected"
+    ]
+
+
+def test_the_value_and_potential_weights_are_settings_that_must_be_present(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    text = settings_file.read_text(encoding="utf-8")
+    settings_file.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("value_potential_value_weight_pct")) + "\n",
+        encoding="utf-8",
+    )
+    assert "seeds/rubric_settings.csv (value_potential_value_weight_pct): is missing" in messages(seeds)

@@ -55,6 +55,8 @@ SETTINGS = {
     "abc_b_cutoff_pct": None,
     "value_potential_value_threshold": None,
     "value_potential_potential_threshold": None,
+    "value_potential_value_weight_pct": None,
+    "value_potential_potential_weight_pct": None,
 }
 
 DIMENSIONS_FILE = "rubric_dimensions.csv"
@@ -570,6 +572,23 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     for name in SETTINGS:
         if setting_rows and name not in settings:
             problems.append(Problem(SETTINGS_FILE, None, name, "is missing"))
+    try:
+        value_weight = Decimal(settings["value_potential_value_weight_pct"])
+        potential_weight = Decimal(settings["value_potential_potential_weight_pct"])
+        if value_weight + potential_weight != HUNDRED:
+            row = next(r for r in setting_rows if r["setting"] == "value_potential_potential_weight_pct")
+            problems.append(
+                Problem(
+                    SETTINGS_FILE,
+                    row.number,
+                    "value_potential_potential_weight_pct",
+                    f"value_potential_value_weight_pct {value_weight.normalize():f} + "
+                    f"value_potential_potential_weight_pct {potential_weight.normalize():f} = "
+                    f"{(value_weight + potential_weight).normalize():f}; the two weights must sum to 100",
+                )
+            )
+    except (KeyError, InvalidOperation):
+        pass  # missing or not a number: reported above
     try:
         if Decimal(settings["abc_a_cutoff_pct"]) >= Decimal(settings["abc_b_cutoff_pct"]):
             row = next(r for r in setting_rows if r["setting"] == "abc_b_cutoff_pct")

@@ -14,9 +14,12 @@
 --               the customers who ever ordered (R high = fewer days than the average; F, M high
 --               = above the average);
 --   value_potential_class  S high value high potential, A high value low potential, B low
---               value high potential, C low value low potential, against the thresholds in
---               rubric_settings; empty when either score is missing (pending, or a preset
---               without those dimensions).
+--               value high potential, C low value low potential: each axis against its own
+--               threshold in rubric_settings (value_score >= 75, potential_score >= 60); empty
+--               when either score is missing (pending, or a preset without those dimensions);
+--   value_potential_score  value_score x value weight + potential_score x potential weight
+--               (60 % / 40 % in rubric_settings): one figure that ranks customers across and
+--               within the classes; the class does not depend on it. Empty when either is.
 with measures as (
     select * from {{ ref('int_customer_measures_collected') }}
 ),
@@ -36,7 +39,11 @@ thresholds as (
         cast(max(case when setting = 'value_potential_value_threshold' then setting_value end) as decimal(9, 4))
             as value_threshold,
         cast(max(case when setting = 'value_potential_potential_threshold' then setting_value end) as decimal(9, 4))
-            as potential_threshold
+            as potential_threshold,
+        cast(max(case when setting = 'value_potential_value_weight_pct' then setting_value end) as decimal(9, 4))
+            as value_weight_pct,
+        cast(max(case when setting = 'value_potential_potential_weight_pct' then setting_value end) as decimal(9, 4))
+            as potential_weight_pct
     from settings
 ),
 
@@ -142,7 +149,11 @@ final as (
             when tiered.value_score >= thresholds.value_threshold then 'A'
             when tiered.potential_score >= thresholds.potential_threshold then 'B'
             else 'C'
-        end as value_potential_class
+        end as value_potential_class,
+        cast(
+            tiered.value_score * thresholds.value_weight_pct * 0.01 + tiered.potential_score * thresholds.potential_weight_pct * 0.01
+            as decimal(9, 4)
+        ) as value_potential_score
     from tiered
     inner join abc
         on tiered.customer_id = abc.customer_id
