@@ -40,6 +40,8 @@ def _summary(args: argparse.Namespace) -> int:
         return 1
     print(format_tier_summary(read_tier_summary(config.serving_path, args.as_of)))
     print()
+    print(format_tier_summary(read_tier_summary(config.serving_path, args.as_of, basis="effective")))
+    print()
     print(f"Published DuckDB file (open read-only): {config.serving_path}")
     print(f"Parquet copies:                         {config.parquet_dir}")
     print(f"Build warehouse (pipeline only):        {config.warehouse_path}")

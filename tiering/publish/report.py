@@ -163,11 +163,16 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
                from reconciliation where as_of_date = ? order by check_name, subject""",
             [as_of],
         )
-        tiers = _query(
-            connection,
-            """select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct
-               from tier_summary where as_of_date = ? order by sort_order""",
-            [as_of],
+        # the summaries of the computed and of the effective tier, each with its total row last
+        tiers, effective_tiers = (
+            _query(
+                connection,
+                f"""select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct,
+                           avg_margin_pct
+                    from {table} where as_of_date = ? order by is_total_row, sort_order""",
+                [as_of],
+            )
+            for table in ("tier_summary", "tier_summary_effective")
         )
         scores = _query(
             connection,
@@ -186,9 +191,10 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
     )
     share_chart = _bar_chart(
         "Tier shares (% of tiered customers)",
-        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, _, _ in tiers if tier != "pending"],
+        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, *_ in tiers if tier not in ("pending", "total")],
         unit=" %",
     )
+    tier_columns = ["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %", "margin %"]
     source_records, golden, merged = dedup_counts
     sections = [
         f"<h1>Data-quality and cleaning report</h1>"
@@ -252,7 +258,10 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
             {3, 5, 6},
         ),
         "<h2>8. Tiers</h2>"
-        + _table(["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %"], tiers, {2, 3, 4, 5})
+        + "<p>Computed tier (<code>tier_summary</code>); margin % is spend-weighted.</p>"
+        + _table(tier_columns, tiers, {2, 3, 4, 5, 6})
+        + "<p>Effective tier, the one the business acts on (<code>tier_summary_effective</code>).</p>"
+        + _table(tier_columns, effective_tiers, {2, 3, 4, 5, 6})
         + f'<div class="charts">{score_chart}{share_chart}</div>',
         "<h2>9. Published tables</h2>" + _table(["table", "rows", "published at"], published, {1}),
     ]

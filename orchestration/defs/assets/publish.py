@@ -33,7 +33,10 @@ def serving_tiering(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         config.serving_path, config.reports_dir, run_id=context.run_id, as_of=config.as_of.isoformat()
     )
     counts = report.cleaning_counts(config.serving_path, as_of=config.as_of.isoformat())
-    summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, config.as_of.isoformat()))
+    summary = "\n\n".join(
+        publish.format_tier_summary(publish.read_tier_summary(config.serving_path, config.as_of.isoformat(), basis))
+        for basis in ("computed", "effective")
+    )
     context.log.info("\n" + summary)
     return dg.MaterializeResult(
         metadata={
