@@ -148,7 +148,8 @@ def test_a_sheet_that_stops_short_says_so_and_where_the_rest_is(published, tmp_p
     assert len(sheets["客户分级 customer_tiers"]) == 1 + 1
     about = {row[0]: row[1] for row in sheets["说明 about"] if len(row) == 2}
     assert re.match(
-        rf"the first 1 of {tiers.rows_in_table:,} rows: the sheet stops at TIERING_EXCEL_MAX_ROWS", about["customer_tiers"]
+        rf"the first 1 of {tiers.rows_in_table:,} rows: the sheet stops at TIERING_EXCEL_MAX_ROWS",
+        about["customer_tiers"],
     )
     assert "parquet/customer_tiers.parquet" in about["customer_tiers"]
 

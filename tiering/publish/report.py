@@ -123,6 +123,7 @@ class ReportData:
     landing: list[tuple]
     reconciliation: list[tuple]
     tiers: list[tuple]
+    effective_tiers: list[tuple]
     scores: list[tuple]
 
 
@@ -218,11 +219,16 @@ def collect(serving_path: Path, *, run_id: str, as_of: str) -> ReportData:
                from reconciliation where as_of_date = ? order by is_balanced, check_name, subject""",
             [as_of],
         )
-        tiers = _query(
-            connection,
-            """select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct
-               from tier_summary where as_of_date = ? order by sort_order""",
-            [as_of],
+        # the summaries of the computed and of the effective tier, each with its total row last
+        tiers, effective_tiers = (
+            _query(
+                connection,
+                f"""select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct,
+                           avg_margin_pct
+                    from {table} where as_of_date = ? order by is_total_row, sort_order""",
+                [as_of],
+            )
+            for table in ("tier_summary", "tier_summary_effective")
         )
         scores = _query(
             connection,
@@ -251,6 +257,7 @@ def collect(serving_path: Path, *, run_id: str, as_of: str) -> ReportData:
         landing=landing,
         reconciliation=reconciliation,
         tiers=tiers,
+        effective_tiers=effective_tiers,
         scores=scores,
     )
 
@@ -274,6 +281,7 @@ def render(data: ReportData) -> str:
     landing = data.landing
     reconciliation = data.reconciliation
     tiers = data.tiers
+    effective_tiers = data.effective_tiers
     scores = data.scores
     failed = [row for row in expectations if not row[4]]
     not_loaded = sum(row[2] == "not_loaded" for row in landing)
@@ -285,9 +293,10 @@ def render(data: ReportData) -> str:
     )
     share_chart = _bar_chart(
         "Tier shares (% of tiered customers)",
-        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, _, _ in tiers if tier != "pending"],
+        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, *_ in tiers if tier not in ("pending", "total")],
         unit=" %",
     )
+    tier_columns = ["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %", "margin %"]
     source_records, golden, merged = dedup_counts
     sections = [
         f"<h1>Data-quality and cleaning report</h1>"
@@ -381,11 +390,10 @@ def render(data: ReportData) -> str:
             {3: "money", 5: "money", 6: "money"},
         ),
         "<h2>8. Tiers</h2>"
-        + _table(
-            ["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %"],
-            tiers,
-            {2: "count", 3: "pct", 4: "money", 5: "pct"},
-        )
+        + "<p>Computed tier (<code>tier_summary</code>); margin % is spend-weighted.</p>"
+        + _table(tier_columns, tiers, {2: "count", 3: "pct", 4: "money", 5: "pct", 6: "pct"})
+        + "<p>Effective tier, the one the business acts on (<code>tier_summary_effective</code>).</p>"
+        + _table(tier_columns, effective_tiers, {2: "count", 3: "pct", 4: "money", 5: "pct", 6: "pct"})
         + f'<div class="charts">{score_chart}{share_chart}</div>',
         "<h2>9. Published tables</h2>" + _table(["table", "rows", "published at"], published, {1: "count"}),
     ]

@@ -43,6 +43,7 @@ PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
     "customer_indicator_scores": "marts.customer_indicator_scores",
     "tier_summary": "marts.tier_summary",
+    "tier_summary_effective": "marts.tier_summary_effective",
     "tier_changes": "marts.tier_changes",
     "churn_risk_customers": "marts.churn_risk_customers",
     "tier_migration": "marts.tier_migration",
@@ -280,17 +281,25 @@ def publish(
     return Publication(version, final, serving_dir / DATABASE_FILE, serving_dir / PARQUET_DIR, row_counts, published_at)
 
 
-def read_tier_summary(serving_path: Path, as_of: str | None = None) -> list[dict]:
-    """The published tier summary of one as-of date (the newest if not given), read-only."""
+# The two tier summaries: of the computed tier (what the rubric gives tonight) and of the
+# effective tier (what the business acts on, after the re-tier rules).
+TIER_SUMMARIES = {"computed": "tier_summary", "effective": "tier_summary_effective"}
+
+
+def read_tier_summary(serving_path: Path, as_of: str | None = None, basis: str = "computed") -> list[dict]:
+    """The published tier summary of one as-of date (the newest if not given), read-only: the
+    tier rows, then the total row. ``basis`` is ``computed`` (tier_summary) or ``effective``
+    (tier_summary_effective)."""
+    table = TIER_SUMMARIES[basis]
     with duckdb.connect(str(serving_path), read_only=True) as connection:
-        date_filter = "cast(? as date)" if as_of else "(select max(as_of_date) from tier_summary)"
+        date_filter = "cast(? as date)" if as_of else f"(select max(as_of_date) from {table})"
         cursor = connection.execute(
             f"""
             select as_of_date, tier, tier_name_zh, customer_count, customer_share_pct,
-                   total_spend_10k, spend_share_pct, avg_margin_pct
-            from tier_summary
+                   total_spend_10k, spend_share_pct, avg_margin_pct, is_total_row, tier_basis
+            from {table}
             where as_of_date = {date_filter}
-            order by sort_order
+            order by is_total_row, sort_order
             """,
             [as_of] if as_of else [],
         )
@@ -308,10 +317,11 @@ def _pad(text: str, width: int) -> str:
 
 
 def format_tier_summary(rows: list[dict]) -> str:
+    """The summary as a text table; the total row is the published one (margin spend-weighted)."""
     if not rows:
         return "No tier summary published yet."
     lines = [
-        f"Tier summary as of {rows[0]['as_of_date']}",
+        f"Tier summary ({rows[0]['tier_basis']} tier) as of {rows[0]['as_of_date']}; margin % is spend-weighted",
         f"{'tier':<10} {_pad('name', 10)} {'customers':>9} {'share %':>8} "
         f"{'spend 10k CNY':>14} {'spend %':>8} {'margin %':>9}",
     ]
@@ -326,7 +336,4 @@ def format_tier_summary(rows: list[dict]) -> str:
             f"{number(row['total_spend_10k']):>14} {number(row['spend_share_pct']):>8} "
             f"{number(row['avg_margin_pct']):>9}"
         )
-    total_customers = sum(row["customer_count"] for row in rows)
-    total_spend = sum(float(row["total_spend_10k"] or 0) for row in rows)
-    lines.append(f"{'total':<10} {'':<10} {total_customers:>9} {'':>8} {number(total_spend):>14}")
     return "\n".join(lines)

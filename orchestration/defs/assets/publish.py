@@ -64,7 +64,10 @@ def serving_tiering(
         workbook_max_rows=config.excel_max_rows,
     )
     counts = report.cleaning_counts(config.serving_path, as_of=as_of)
-    summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of))
+    summary = "\n\n".join(
+        publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of, basis))
+        for basis in ("computed", "effective")
+    )
     context.log.info("\n" + summary)
     return dg.MaterializeResult(
         metadata={
