@@ -25,8 +25,12 @@ E2E_MODULES = {
     "test_cleaning",
     "test_dbt_unit_tests",
     "test_history",
+    "test_name_normalisation",
+    "test_periods",
     "test_pipeline_e2e",
     "test_recovery",
+    "test_retier_triggers",
+    "test_scoring_audit",
     "test_terminal",
 }
 
