@@ -206,7 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=_generate)
 
     sources = commands.add_parser("sources", help="source profiles: what the pipeline makes of export files")
-    sources_commands = sources.add_subparsers(dest="sources_command", required=True, parser_class=_Parser)
+    sources_commands = sources.add_subparsers(
+        dest="sources_command", required=True, parser_class=_Parser, help="check: preview export files"
+    )
     check = sources_commands.add_parser(
         "check", help="per file: profile and entity matched, column mapping, five mapped rows, problems; loads nothing"
     )

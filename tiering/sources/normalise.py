@@ -86,7 +86,12 @@ def _text(reference: str) -> str:
 def _number_clean(value: str) -> str:
     """Digits, sign and point: ¥/￥, thousands separators, spaces, %, currency prefixes removed;
     a trailing minus (SAP) or parentheses (finance reports) made a leading minus."""
-    stripped = f"regexp_replace(regexp_replace({value}, '^(CNY|RMB|USD|EUR|HKD)\\s*', '', 'i'), '[¥￥,\\s%　]', '', 'g')"
+    bare = f"regexp_replace(regexp_replace({value}, '^(CNY|RMB|USD|EUR|HKD)\\s*', '', 'i'), '[¥￥\\s%　]', '', 'g')"
+    # Commas only as thousands separators (1,234,567.89); 1,0 is no number we can trust.
+    stripped = (
+        f"(case when regexp_full_match({bare}, '[(+-]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?[)-]?') "
+        f"then replace({bare}, ',', '') else {bare} end)"
+    )
     return (
         f"(case when regexp_full_match({stripped}, '\\(([0-9.]+)\\)') then '-' || trim({stripped}, '()') "
         f"when regexp_full_match({stripped}, '[0-9.]+-') then '-' || rtrim({stripped}, '-') else {stripped} end)"
@@ -133,7 +138,7 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
         return "__sequence__", f"numbered within {spec.sequence_within} in file order"
     reference = columns.find(spec.headers, column.name, optional=spec.optional)
     if reference is None:
-        return "null", f"{spec.headers[0]!r} (absent: empty)"
+        return "cast(null as varchar)", f"{spec.headers[0]!r} (absent: empty)"
     described = [repr(columns.raw.headers[int(reference[1:])])]
     value = _text(reference)
     if spec.strip_prefix:
@@ -189,8 +194,8 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
         valid = " and ".join(f"regexp_full_match({a}, {_NUMBER})" for a in addends)
         if arithmetic:
             # Widths that keep the product a DECIMAL (wider ones would turn it into a DOUBLE).
-            total = " + ".join(f"cast({a} as decimal(27,8))" for a in addends)
-            number = f"({total})" if factor == 1.0 else f"(({total}) * cast({_q(repr(factor))} as decimal(10,6)))"
+            total = " + ".join(f"cast({a} as decimal(20,8))" for a in addends)
+            number = f"({total})" if factor == 1.0 else f"(({total}) * cast({_q(repr(factor))} as decimal(18,6)))"
             if not spec.includes_tax:
                 rate = entity_specs["tax_rate"]
                 number = f"round({number} * (1 + coalesce(try_cast({rate} as decimal(10,6)), 0)), 2)"
@@ -214,7 +219,7 @@ def normalise(connection: duckdb.DuckDBPyConnection, path: Path, binding: Bindin
     for column in order:
         column_spec = spec.column(column.name)
         if column_spec is None:
-            expressions[column.name] = "null"
+            expressions[column.name] = "cast(null as varchar)"
             result.mapping[column.name] = "(not exported: empty)"
             continue
         expressions[column.name], result.mapping[column.name] = column_sql(column, column_spec, columns, expressions)

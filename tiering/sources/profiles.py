@@ -220,14 +220,15 @@ def load_profile(path: Path) -> Profile:
     try:
         spec = ProfileSpec.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
+        errors = error.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         key = _location(first)
         message = first["msg"].removeprefix("Value error, ")
         if first["type"] == "extra_forbidden":
             message = "unknown key"
         elif first["type"] == "missing":
             message = "required key is missing"
-        raise ProfileError(f"{path.name}: {key or '(top level)'}: {message}") from None
+        raise ProfileError(f"{path.name}: {key + ': ' if key else ''}{message}") from None
     return Profile(name=path.stem, path=path, spec=spec)
 
 
