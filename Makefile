@@ -22,6 +22,7 @@ help:
 	@echo "make dev    open the Dagster UI on the project"
 	@echo "make bench  benchmark at BENCH_CUSTOMERS customers (default $(BENCH_CUSTOMERS))"
 	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD   run the job for every as-of date in the range"
+	@echo "make docs   the dbt documentation site, into the serving folder (serving/docs/index.html)"
 	@echo "make lint   ruff and sqlfluff"
 
 # The virtual environment, rebuilt when the pins change. uv installs in seconds;
@@ -47,6 +48,17 @@ instance: setup
 run: manifest instance
 	@$(BIN)/tiering generate --if-empty
 	@$(BIN)/python -m orchestration.run
+
+# The dbt documentation site (models, columns, tests, lineage) as one self-contained HTML file
+# beside the published tables. The catalog (column types) comes from the warehouse when a run
+# has built one.
+docs: manifest
+	@mkdir -p $(TIERING_DATA_DIR)/serving/docs
+	cd dbt_project && ../$(BIN)/dbt docs generate --static --quiet --profiles-dir . \
+		--vars '{"warehouse_path": "$(abspath $(TIERING_DATA_DIR))/warehouse.duckdb"}' \
+		$$([ -f "$(abspath $(TIERING_DATA_DIR))/warehouse.duckdb" ] || echo --empty-catalog)
+	cp dbt_project/target/static_index.html $(TIERING_DATA_DIR)/serving/docs/index.html
+	@echo "dbt docs: $(TIERING_DATA_DIR)/serving/docs/index.html"
 
 # The auditor report is rendered in headless Chromium by a test. Install Debian's chromium when it
 # is missing and we may (root); otherwise that one test is skipped and says why.

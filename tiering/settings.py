@@ -50,6 +50,9 @@ class Settings:
     seeds_dir: Path = Path(__file__).resolve().parents[1] / "seeds"
     # The source profiles whose export files are read (TIERING_SOURCES, sources/<name>.yaml).
     sources: tuple[str, ...] = ("canonical",)
+    # Rows per sheet of the published Excel workbook, the first in each sheet's order (the
+    # highest composite first); Excel's own limit is 1,048,575. Every row is in the Parquet files.
+    excel_max_rows: int = 10_000
 
     @property
     def duckdb_config(self) -> dict[str, str]:
@@ -177,6 +180,7 @@ VARIABLES = (
     "TIERING_LOCK_WAIT_SECONDS",
     "TIERING_SEEDS_DIR",
     "TIERING_SOURCES",
+    "TIERING_EXCEL_MAX_ROWS",
 )
 
 
@@ -213,4 +217,13 @@ def load(environ: dict[str, str] | None = None, *, as_of: date | None = None) ->
         ),
         lock_wait_seconds=parse_count(get("TIERING_LOCK_WAIT_SECONDS", "600"), "TIERING_LOCK_WAIT_SECONDS", minimum=0),
         sources=parse_sources(get("TIERING_SOURCES", "canonical")),
+        seeds_dir=_seeds(get("TIERING_SEEDS_DIR", str(SEEDS_DIR))),
+        excel_max_rows=parse_count(get("TIERING_EXCEL_MAX_ROWS", "10000"), "TIERING_EXCEL_MAX_ROWS", minimum=1),
     )
+
+
+def _seeds(value: str) -> Path:
+    path = _folder(value, "TIERING_SEEDS_DIR")
+    if not path.is_dir():
+        raise SettingsError(f"TIERING_SEEDS_DIR={value}: no such folder")
+    return path

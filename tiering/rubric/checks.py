@@ -42,13 +42,21 @@ SCORING_METHODS = ("bands", "linear", "percentile", "categories")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
 MISSING_POLICIES = ("pending", "lowest_band")
 SETTINGS = {
-    "spend_period": ("trailing_12_months", "calendar_year", "fiscal_year"),
+    "spend_period": (
+        "trailing_12_months",
+        "calendar_year",
+        "fiscal_year",
+        "calendar_year_to_date",
+        "fiscal_year_to_date",
+    ),
     "fiscal_year_start_month": None,
     "amount_basis": ("excl_tax", "incl_tax"),
     "abc_a_cutoff_pct": None,
     "abc_b_cutoff_pct": None,
     "value_potential_value_threshold": None,
     "value_potential_potential_threshold": None,
+    "value_potential_value_weight_pct": None,
+    "value_potential_potential_weight_pct": None,
 }
 
 DIMENSIONS_FILE = "rubric_dimensions.csv"
@@ -80,6 +88,10 @@ REQUIRED_COLUMNS = {
 }
 
 HUNDRED = Decimal(100)
+# Band and tier bounds are typed DECIMAL(18,4) / DECIMAL(9,4) in dbt_project.yml: a bound with
+# more decimals would be rounded silently when seeded. Raw values are floored to 6 decimals and
+# composites to 4, which keeps every comparison with a bound of at most 4 decimals exact.
+BOUND_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,16 @@ def _check_tiling(
         first, last = position == 0, position == len(ordered) - 1
         if lower is not None and upper is not None and lower >= upper:
             problems.append(Problem(file, row.number, subject, "the lower bound is not below the upper bound"))
+        for bound in (lower, upper):
+            if bound is not None and bound.normalize().as_tuple().exponent < -BOUND_DECIMALS:
+                problems.append(
+                    Problem(
+                        file,
+                        row.number,
+                        subject,
+                        f"bound {bound} has more than {BOUND_DECIMALS} decimals; the seed would round it",
+                    )
+                )
         if first and lower is not None:
             problems.append(
                 Problem(
@@ -550,6 +572,23 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     for name in SETTINGS:
         if setting_rows and name not in settings:
             problems.append(Problem(SETTINGS_FILE, None, name, "is missing"))
+    try:
+        value_weight = Decimal(settings["value_potential_value_weight_pct"])
+        potential_weight = Decimal(settings["value_potential_potential_weight_pct"])
+        if value_weight + potential_weight != HUNDRED:
+            row = next(r for r in setting_rows if r["setting"] == "value_potential_potential_weight_pct")
+            problems.append(
+                Problem(
+                    SETTINGS_FILE,
+                    row.number,
+                    "value_potential_potential_weight_pct",
+                    f"value_potential_value_weight_pct {value_weight.normalize():f} + "
+                    f"value_potential_potential_weight_pct {potential_weight.normalize():f} = "
+                    f"{(value_weight + potential_weight).normalize():f}; the two weights must sum to 100",
+                )
+            )
+    except (KeyError, InvalidOperation):
+        pass  # missing or not a number: reported above
     try:
         if Decimal(settings["abc_a_cutoff_pct"]) >= Decimal(settings["abc_b_cutoff_pct"]):
             row = next(r for r in setting_rows if r["setting"] == "abc_b_cutoff_pct")
