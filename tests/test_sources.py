@@ -3,7 +3,6 @@ into a real DuckDB warehouse; every shipped profile read back against the canoni
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -53,7 +52,7 @@ def test_gbk_csv_with_title_rows_crlf_and_a_total_row_loads_every_data_row(tmp_p
         "发票号,客户编码,开票日期,到期日,价税合计,核销日期\r\n"
         'INV1,E01,2025/12/01,2025-12-31,"￥1,200.50",2025-12-20\r\n'
         "INV2,E02,2025-12-02,2026-01-01,300,\r\n"
-        "合计,,,,\"1,500.50\",\r\n"
+        '合计,,,,"1,500.50",\r\n'
     )
     (landing / "销售发票_2026-01-05.csv").write_bytes(text.encode("gbk"))
     result = ingest(landing, "erp_receivables", ("yonyou",))

@@ -83,9 +83,7 @@ def test_every_shipped_profile_publishes_the_same_tiers_as_the_canonical_files(t
     )
     assert len(files) == len(list(exported.iterdir()))
     assert all(read == loaded + quarantined for _, read, loaded, quarantined in files)
-    extra = got.warehouse_query(
-        "select count(*) from raw._quarantine where reason like '%excluded: %'"
-    )[0][0]
+    extra = got.warehouse_query("select count(*) from raw._quarantine where reason like '%excluded: %'")[0][0]
     canonical_quarantine = expected.warehouse_query("select count(*) from raw._quarantine")[0][0]
     assert got.warehouse_query("select count(*) from raw._quarantine")[0][0] == canonical_quarantine + extra > 0
 

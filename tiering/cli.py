@@ -101,7 +101,10 @@ def _generate_in_profile(args: argparse.Namespace, landing_dir: Path, as_of: dat
         print(f"  {path.name:<40} {result.row_counts[entity]:>12,} rows")
     uncovered = [entity for entity, path in written.items() if path.name.startswith(entity)]
     if uncovered and "canonical" not in names:
-        print(f"No profile given writes {', '.join(uncovered)}: canonical files; set TIERING_SOURCES={','.join(names)},canonical")
+        print(
+            f"No profile given writes {', '.join(uncovered)}: canonical files; "
+            f"set TIERING_SOURCES={','.join(names)},canonical"
+        )
     else:
         print(f"Load them with TIERING_SOURCES={','.join(names)}")
     return 0

@@ -564,7 +564,13 @@ def ingest_entity(
         for path, binding in matched_files(landing_dir, entity_name, profiles):
             result.files.append(
                 load_file(
-                    connection, path, entity, batch_id=batch_id, loaded_at=loaded_at, seeds_dir=seeds_dir, binding=binding
+                    connection,
+                    path,
+                    entity,
+                    batch_id=batch_id,
+                    loaded_at=loaded_at,
+                    seeds_dir=seeds_dir,
+                    binding=binding,
                 )
             )
     return result

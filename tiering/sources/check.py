@@ -60,7 +60,9 @@ def check_file(path: Path, active: list[Profile], others: list[Profile]) -> File
         except ContractError as error:
             result.error = str(error)
             return result
-        result.lines.append(f"canonical {entity.name} file; columns by name" + (f"; ignored: {', '.join(ignored)}" if ignored else ""))
+        result.lines.append(
+            f"canonical {entity.name} file; columns by name" + (f"; ignored: {', '.join(ignored)}" if ignored else "")
+        )
         return result
     entity = ENTITIES[binding.entity]
     with duckdb.connect() as connection:
@@ -84,7 +86,8 @@ def check_file(path: Path, active: list[Profile], others: list[Profile]) -> File
             result.lines.append(f"headers not used: {', '.join(normalised.ignored)}")
         columns = ", ".join(entity.column_names)
         preview = connection.execute(
-            f"select _source_row, {columns} from {SOURCE_TABLE} where _pre_reason is null order by _source_row limit {PREVIEW_ROWS}"
+            f"select _source_row, {columns} from {SOURCE_TABLE} where _pre_reason is null "
+            f"order by _source_row limit {PREVIEW_ROWS}"
         ).fetchall()
         result.lines.append(f"first {len(preview)} mapped rows (row: {', '.join(entity.column_names)}):")
         for row in preview:
@@ -94,7 +97,8 @@ def check_file(path: Path, active: list[Profile], others: list[Profile]) -> File
             "select count(*), count(*) filter (where reason is null) from _landing_typed"
         ).fetchone()
         problems = connection.execute(
-            f"select source_row, reason from _landing_positioned where reason is not null order by source_row limit {SHOWN_PROBLEMS}"
+            "select source_row, reason from _landing_positioned where reason is not null "
+            f"order by source_row limit {SHOWN_PROBLEMS}"
         ).fetchall()
         excluded = connection.execute(
             "select count(*) from _landing_typed where reason like '%excluded: %'"

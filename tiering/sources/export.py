@@ -50,14 +50,17 @@ def _inverse(column: Column, spec: ColumnSpec, rate: str) -> list[tuple[str, str
         factor = (10000.0 if spec.unit == "万元" else 1.0) * (spec.scale or 1.0)
         valid = f"regexp_full_match({value}, {_NUMBER})"
         if spec.add is not None:
-            net = f"round(cast({value} as decimal(38,10)) / (1 + cast({rate} as decimal(38,10))), 2)"
-            gross = f"cast({value} as decimal(38,10))"
+            # Net and tax that add up to the amount to the cent, at the row's VAT rate.
+            gross = f"cast({value} as decimal(18,2))"
+            net = f"cast(round({gross} / (1 + cast({rate} as decimal(10,6))), 2) as decimal(18,2))"
             return [
                 (spec.headers[0], f"case when {valid} then {_plain(net)} else {value} end"),
                 (spec.add_headers[0], f"case when {valid} then {_plain(f'{gross} - {net}')} else null end"),
             ]
         if factor != 1.0:
-            value = f"case when {valid} then {_plain(f'cast({value} as decimal(38,10)) / cast({_q(repr(factor))} as decimal(38,10))')} else {value} end"
+            # Multiplied by the inverse in DECIMAL (a division would be a DOUBLE).
+            per_unit = f"cast({_q(repr(1 / factor))} as decimal(18,6))"
+            value = f"case when {valid} then {_plain(f'cast({value} as decimal(20,8)) * {per_unit}')} else {value} end"
     if spec.strip_prefix:
         value = f"{_q(spec.strip_prefix)} || {value}"
     pairs = []
@@ -72,7 +75,8 @@ def _inverse(column: Column, spec: ColumnSpec, rate: str) -> list[tuple[str, str
             flag = spec.override.values[0] if spec.override.values else (spec.override.example or "X")
             cancelled = f"{column.name} = {_q(spec.override.value)}"
             main = f"case when {cancelled} then {_q(base) if base else 'null'} else {main} end"
-            other = f"case when {cancelled} then {_q(flag)} else {_q(spec.override.otherwise) if spec.override.otherwise else 'null'} end"
+            otherwise = _q(spec.override.otherwise) if spec.override.otherwise else "null"
+            other = f"case when {cancelled} then {_q(flag)} else {otherwise} end"
             pairs.append((spec.override.headers[0], other))
         value = main
     return [(spec.headers[0], value), *pairs]
@@ -100,7 +104,12 @@ def _select(spec: EntitySpec, entity: str, source: str) -> tuple[list[str], str]
 
 
 def export_entity(
-    connection: duckdb.DuckDBPyConnection, canonical_file: Path, profile: Profile, entity: str, out_dir: Path, as_of: date
+    connection: duckdb.DuckDBPyConnection,
+    canonical_file: Path,
+    profile: Profile,
+    entity: str,
+    out_dir: Path,
+    as_of: date,
 ) -> Path:
     """Write one canonical file as ``profile`` exports ``entity``; the path written."""
     spec = profile.spec.entities[entity]
@@ -122,7 +131,7 @@ def export_entity(
 def _rows(reader):
     for batch in reader:
         columns = [column.to_pylist() for column in batch.columns]
-        yield from zip(*columns)
+        yield from zip(*columns, strict=True)
 
 
 def _write_text(path: Path, headers, titles, reader, spec: EntitySpec, demo) -> None:

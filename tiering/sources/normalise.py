@@ -71,7 +71,9 @@ class _Columns:
             return None
         present = [header for header in self.raw.headers if header]
         closest = difflib.get_close_matches(headers[0], present, n=1, cutoff=0.3)
-        hint = f"; the closest header present is {closest[0]!r}" if closest else f"; headers present: {', '.join(present)}"
+        hint = (
+            f"; the closest header present is {closest[0]!r}" if closest else f"; headers present: {', '.join(present)}"
+        )
         where = f"sheet {self.raw.sheet}, " if self.raw.sheet else ""
         raise HeaderError(
             f"{self.path.name}: {where}row {self.raw.header_row} (header): expected header "
@@ -124,7 +126,8 @@ def _parsed_time(value: str, formats: list[str]) -> str:
     if "epoch_ms" in formats:
         # Epoch milliseconds are UTC; the contract's times are Beijing time (UTC+8, no daylight saving).
         parts.append(
-            f"case when regexp_full_match({value}, '[0-9]{{10,13}}') then make_timestamp(cast({value} as bigint) * 1000) "
+            f"case when regexp_full_match({value}, '[0-9]{{10,13}}') "
+            f"then make_timestamp(cast({value} as bigint) * 1000) "
             "+ interval 8 hour end"
         )
     return f"coalesce({', '.join(parts)})"
@@ -142,7 +145,8 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
     described = [repr(columns.raw.headers[int(reference[1:])])]
     value = _text(reference)
     if spec.strip_prefix:
-        value = f"(case when starts_with({value}, {_q(spec.strip_prefix)}) then substr({value}, {len(spec.strip_prefix) + 1}) else {value} end)"
+        prefix, rest = _q(spec.strip_prefix), len(spec.strip_prefix) + 1
+        value = f"(case when starts_with({value}, {prefix}) then substr({value}, {rest}) else {value} end)"
         described.append(f"without {spec.strip_prefix!r}")
     mapping = spec.map
     if mapping is None and column.sql_type == "BOOLEAN":
@@ -153,7 +157,9 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
     if mapping:
         empty = mapping.get("")
         cases = " ".join(
-            f"when {_q(key.lower() if value_key != value else key)} then {_q(val)}" for key, val in mapping.items() if key
+            f"when {_q(key.lower() if value_key != value else key)} then {_q(val)}"
+            for key, val in mapping.items()
+            if key
         )
         value = f"(case {value_key} {cases} else {value} end)"
         if empty is not None:  # an empty cell means something (SAP: no deletion flag = active)
@@ -227,7 +233,8 @@ def normalise(connection: duckdb.DuckDBPyConnection, path: Path, binding: Bindin
         column_spec = spec.column(column.name)
         if column_spec is not None and column_spec.sequence_within:
             expressions[column.name] = (
-                f"cast(row_number() over (partition by {expressions[column_spec.sequence_within]} order by _row) as varchar)"
+                "cast(row_number() over "
+                f"(partition by {expressions[column_spec.sequence_within]} order by _row) as varchar)"
             )
     fill = [columns.find([header], "fill_down", optional=True) for header in spec.fill_down]
     fill = [reference for reference in fill if reference]
@@ -254,15 +261,18 @@ def normalise(connection: duckdb.DuckDBPyConnection, path: Path, binding: Bindin
     footer = ""
     if spec.stop_at_blank_row:
         footer = f"(select min(_row) from {RAW_TABLE} where _fields = 0)"
-        reasons.insert(0, f"case when _row > {footer} then 'excluded: below the first blank row (a report footer), not data' end")
+        reasons.insert(
+            0, f"case when _row > {footer} then 'excluded: below the first blank row (a report footer), not data' end"
+        )
+    filled_cells = ", ".join(f"case when _pre_reason is null then {filled[c]} else {c} end as {c}" for c in cells)
     selected = ", ".join(f"{expressions[c.name]} as {c.name}" for c in entity.columns)
     connection.execute(f"drop table if exists {SOURCE_TABLE}")
     connection.execute(
         f"""
         create temp table {SOURCE_TABLE} as
         with marked as (
-            select _row, _fields, {', '.join(cells) or 'null as c0'},
-                   coalesce({', '.join(reasons)}) as _pre_reason
+            select _row, _fields, {", ".join(cells) or "null as c0"},
+                   coalesce({", ".join(reasons)}) as _pre_reason
             from {RAW_TABLE}
             where _fields > 0
         ),
@@ -270,7 +280,7 @@ def normalise(connection: duckdb.DuckDBPyConnection, path: Path, binding: Bindin
             select *{group} from marked
         ),
         data as (
-            select _row, _fields, _pre_reason, {', '.join(f'case when _pre_reason is null then {filled[c]} else {c} end as {c}' for c in cells)}
+            select _row, _fields, _pre_reason, {filled_cells}
             from grouped
         )
         select {selected}, _row as _source_row, _pre_reason

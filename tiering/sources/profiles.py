@@ -147,7 +147,9 @@ class ProfileSpec(_Strict):
     def _entities(self) -> ProfileSpec:
         for name, entity in self.entities.items():
             if name not in ENTITIES:
-                raise ValueError(f"entities.{name}: not an entity of the contract; expected one of {', '.join(ENTITIES)}")
+                raise ValueError(
+                    f"entities.{name}: not an entity of the contract; expected one of {', '.join(ENTITIES)}"
+                )
             contract = ENTITIES[name]
             for column, spec in entity.columns.items():
                 if column not in contract.column_names:

@@ -175,7 +175,7 @@ def _combine(upper: list[str | None], lower: list[str | None]) -> list[str]:
     width = max(len(upper), len(lower))
     upper = upper + [None] * (width - len(upper))
     lower = lower + [None] * (width - len(lower))
-    return [clean_header(low if low else (up or "")) for up, low in zip(upper, lower)]
+    return [clean_header(low if low else (up or "")) for up, low in zip(upper, lower, strict=True)]
 
 
 def _find_header(path: Path, spec: EntitySpec, head: list[tuple[int, list[str | None]]]) -> int:
@@ -245,7 +245,9 @@ def read_raw(connection: duckdb.DuckDBPyConnection, path: Path, spec: EntitySpec
         columns = [[number for number, _ in batch], [_fields(cells) for _, cells in batch]]
         for i in range(width):
             columns.append([cells[i] if i < len(cells) else None for _, cells in batch])
-        arrow_batch = pa.Table.from_arrays([pa.array(c, type=schema.field(j).type) for j, c in enumerate(columns)], names=names)
+        arrow_batch = pa.Table.from_arrays(
+            [pa.array(c, type=schema.field(j).type) for j, c in enumerate(columns)], names=names
+        )
         connection.register("_source_batch", arrow_batch)
         connection.execute(f"insert into {RAW_TABLE} select * from _source_batch")
         connection.unregister("_source_batch")

@@ -28,8 +28,8 @@ from tiering.ingest.contract import ENTITIES, Entity
 from tiering.ingest.landing import NOT_LOADED, inventory
 from tiering.ingest.load import ContractError, EntityResult, ingest_entity
 from tiering.quality import validate as quality
-from tiering.sources.profiles import ProfileError, load_profiles
 from tiering.quality.views import referenced_entities
+from tiering.sources.profiles import ProfileError, load_profiles
 from tiering.warehouse import backup, connect_when_free
 
 RECONCILIATION_CHECK = "rows_reconcile"
