@@ -230,7 +230,7 @@ def test_a_profile_error_names_the_file_and_the_key(tmp_path, text, message):
 
 
 def test_an_unknown_profile_name_lists_the_shipped_ones():
-    with pytest.raises(ProfileError, match=r"TIERING_SOURCES names 'kingde': no kingde.yaml in sources/; shipped"):
+    with pytest.raises(ProfileError, match=r"no profile 'kingde': no kingde.yaml in sources/; shipped"):
         load_profiles(["kingde"])
 
 

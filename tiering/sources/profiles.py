@@ -245,7 +245,7 @@ def resolve(name: str, sources_dir: Path | None = None) -> Path:
     path = (sources_dir or SOURCES_DIR) / f"{name}.yaml"
     if not path.is_file():
         raise ProfileError(
-            f"TIERING_SOURCES names {name!r}: no {path.name} in sources/; shipped profiles: "
+            f"no profile {name!r}: no {path.name} in sources/; shipped profiles: "
             f"{', '.join(shipped_profiles(sources_dir))}"
         )
     return path
