@@ -39,6 +39,7 @@ setup: $(BIN)/.installed
 # Dagster reads the dbt manifest to build its asset graph: parse before every use so an
 # edited model or seed is always seen.
 manifest: setup
+	@cd dbt_project && [ -e dbt_packages/dbt_utils ] || ../$(BIN)/dbt deps --quiet --profiles-dir .
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 # The Dagster instance's configuration (one run at a time, no telemetry).

@@ -25,8 +25,12 @@ E2E_MODULES = {
     "test_cleaning",
     "test_dbt_unit_tests",
     "test_history",
+    "test_name_normalisation",
+    "test_periods",
     "test_pipeline_e2e",
     "test_recovery",
+    "test_retier_triggers",
+    "test_scoring_audit",
     "test_terminal",
 }
 
@@ -41,6 +45,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def dbt_manifest() -> Path:
     """Dagster builds its asset graph from the manifest: parse the project once per session."""
     dbt = Path(sys.executable).with_name("dbt")
+    if not (REPO_ROOT / "dbt_project" / "dbt_packages" / "dbt_utils").exists():
+        subprocess.run([str(dbt), "deps", "--quiet", "--profiles-dir", "."], cwd=REPO_ROOT / "dbt_project", check=True)
     subprocess.run(
         [str(dbt), "parse", "--quiet", "--profiles-dir", "."],
         cwd=REPO_ROOT / "dbt_project",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from contextlib import contextmanager
+import shutil
 from pathlib import Path
 
 from tiering.demo.generate import credit_code_check_char
@@ -28,21 +27,15 @@ def write_extracts(landing: Path, delivery_date: str, rows: dict[str, list[tuple
     return landing
 
 
-@contextmanager
-def seed_edited(name: str, replacements: dict[str, str]) -> Iterator[Path]:
-    """The project's seed file with each ``old`` text replaced by ``new``, restored afterwards.
-
-    The job seeds dbt from the project's seeds/ folder (as a firm edits its configuration), so a
-    test of another setting edits the file itself, as test_pipeline_e2e's broken-seed test does.
-    """
-    path = SEEDS_DIR / name
-    original = path.read_bytes()
-    text = original.decode("utf-8")
+def seeds_edited(folder: Path, name: str, replacements: dict[str, str]) -> Path:
+    """A copy of the project's seeds in ``folder`` with each ``old`` text of seed ``name``
+    replaced by ``new``: run the job with ``seeds_dir=`` it (TIERING_SEEDS_DIR), and the
+    project's own files are never touched."""
+    shutil.copytree(SEEDS_DIR, folder)
+    path = folder / name
+    text = path.read_text(encoding="utf-8")
     for old, new in replacements.items():
         assert old in text, f"{old!r} not in {name}"
         text = text.replace(old, new, 1)
-    try:
-        path.write_bytes(text.encode("utf-8"))
-        yield path
-    finally:
-        path.write_bytes(original)
+    path.write_text(text, encoding="utf-8")
+    return folder

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.crafted import seed_edited, valid_code, write_extracts
+from tests.crafted import seeds_edited, valid_code, write_extracts
 
 AS_OF = "2026-06-30"
 
@@ -62,8 +62,8 @@ def fiscal_year_run(tmp_path_factory):
         "fiscal_year_start_month,1,": "fiscal_year_start_month,4,",
     }
     monkeypatch = pytest.MonkeyPatch()
-    with seed_edited("rubric_settings.csv", settings):
-        run = run_nightly_job(monkeypatch, landing, tmp_path_factory.mktemp("fiscal_data"), AS_OF)
+    seeds = seeds_edited(tmp_path_factory.mktemp("fiscal_seeds") / "seeds", "rubric_settings.csv", settings)
+    run = run_nightly_job(monkeypatch, landing, tmp_path_factory.mktemp("fiscal_data"), AS_OF, seeds_dir=str(seeds))
     monkeypatch.undo()
     assert run.success, "the nightly job failed with spend_period fiscal_year"
     return run

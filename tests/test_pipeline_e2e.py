@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.conftest import FIXTURES
+from tests.crafted import seeds_edited
 from tests.reference_scorer import score_customer
 from tiering.demo.generate import generate_demo_extracts
 from tiering.rubric.checks import load_rubric
@@ -266,16 +267,12 @@ def test_a_broken_seed_is_refused_with_its_row_named_and_nothing_is_published(wo
     shutil.copytree(worked_examples.data_dir, data_dir)
     serving = data_dir / "serving" / "tiering.duckdb"
     published_before = serving.read_bytes()
-    seed = REPO_ROOT / "seeds" / "rubric_dimensions.csv"
-    original = seed.read_bytes()
-    try:
-        seed.write_bytes(
-            original.replace("客户战略,Strategic importance,10".encode(), "客户战略,Strategic importance,15".encode())
-        )
-        assert seed.read_bytes() != original
-        failed = run_pipeline(FIXTURES / "worked_examples", data_dir, AS_OF)
-    finally:
-        seed.write_bytes(original)
+    seeds = seeds_edited(
+        tmp_path / "seeds",
+        "rubric_dimensions.csv",
+        {"客户战略,Strategic importance,10": "客户战略,Strategic importance,15"},
+    )
+    failed = run_pipeline(FIXTURES / "worked_examples", data_dir, AS_OF, seeds_dir=str(seeds))
 
     assert not failed.success
     assert serving.read_bytes() == published_before
