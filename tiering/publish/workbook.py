@@ -1,7 +1,8 @@
 """The Excel workbook beside the Parquet files: the tables a sales or service manager opens.
 
-One sheet per table, the as-of date's rows only: the tier summary, the customer tiers (highest
-composite first), the churn-risk list (highest risk first) and the day's tier changes. Headers
+One sheet per table, the as-of date's rows only: the tier summaries (of the computed and of the
+effective tier, each with its total row), the customer tiers (highest composite first), the
+churn-risk list (highest risk first) and the day's tier changes. Headers
 are the published column names (the same names as in the DuckDB file and the Parquet files, so a
 formula written against one works against the others), each with its description as a note;
 Chinese names and labels are written as text, untouched.
@@ -36,7 +37,8 @@ class Sheet:
 
 
 SHEETS = (
-    Sheet("tier_summary", "分级汇总 tier_summary", "sort_order"),
+    Sheet("tier_summary", "分级汇总 tier_summary", "is_total_row, sort_order"),
+    Sheet("tier_summary_effective", "执行分级汇总 tier_summary_effective", "is_total_row, sort_order"),
     Sheet("customer_tiers", "客户分级 customer_tiers", "composite_score desc nulls last, customer_id"),
     Sheet("churn_risk_customers", "流失风险 churn_risk", "risk_rank, customer_id"),
     Sheet("tier_changes", "等级变动 tier_changes", "is_downgrade desc, customer_id"),
