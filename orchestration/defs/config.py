@@ -37,6 +37,7 @@ class TieringConfig(dg.ConfigurableResource):
     unknown_files: str = "warn"
     lock_wait_seconds: str = "600"
     seeds_dir: str = str(settings.SEEDS_DIR)
+    engine: str = "duckdb"
 
     def values(self) -> dict[str, str]:
         """The configuration as the environment variables it comes from."""
@@ -51,6 +52,7 @@ class TieringConfig(dg.ConfigurableResource):
             "TIERING_UNKNOWN_FILES": self.unknown_files,
             "TIERING_LOCK_WAIT_SECONDS": self.lock_wait_seconds,
             "TIERING_SEEDS_DIR": self.seeds_dir,
+            "TIERING_ENGINE": self.engine,
         }
 
     def settings_for(self, as_of: date) -> settings.Settings:
@@ -83,6 +85,7 @@ def from_environment() -> TieringConfig:
         "unknown_files": "TIERING_UNKNOWN_FILES",
         "lock_wait_seconds": "TIERING_LOCK_WAIT_SECONDS",
         "seeds_dir": "TIERING_SEEDS_DIR",
+        "engine": "TIERING_ENGINE",
     }
     return TieringConfig(**{field: dg.EnvVar(name) for field, name in fields.items() if os.environ.get(name)})
 
