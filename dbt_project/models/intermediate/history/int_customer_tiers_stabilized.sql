@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
 -- The effective tier: the computed tier is always published, but a customer's effective tier
 -- changes only at the first run of a new re-tier cycle, or between cycles when a trigger
 -- fires (spend moved by more than the threshold against the last tiering, or no confirmed

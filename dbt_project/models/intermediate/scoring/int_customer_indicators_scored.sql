@@ -177,7 +177,7 @@ final as (
         with_policy.direction,
         with_policy.score,
         with_policy.weight_pct as weight,
-        cast(round(with_policy.score * with_policy.weight_pct / 100, 4) as decimal(9, 4)) as weighted_score,
+        cast({{ round_quotient('with_policy.score * with_policy.weight_pct', '100', 4) }} as decimal(9, 4)) as weighted_score,
         dimensions.weight_pct as dimension_weight,
         cast(round(with_policy.score * with_policy.weight_pct * dimensions.weight_pct / 10000, 4) as decimal(9, 4))
             as composite_contribution,

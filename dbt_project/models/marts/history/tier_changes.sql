@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date') }}
+{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
 -- Every change of a customer's effective tier, with the reason (cycle, spend_trigger or
 -- inactivity_trigger), the composite before and after, and the indicators that moved most
 -- since the previous as-of date.

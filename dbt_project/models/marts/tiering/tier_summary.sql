@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='as_of_date', on_schema_change='append_new_columns') }}
+{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date', on_schema_change='append_new_columns') }}
 -- 分级分类结果汇总表: per tier and as-of date, customers, spend and margin. Shares are of the
 -- tiered customers; pending customers (待评估) get their own row, outside the shares.
 with customer_tiers as (
