@@ -190,12 +190,14 @@ def publish(
     write_extras: Callable[[Path], None] | None = None,
     before_switch: Callable[[], None] | None = None,
     duckdb_config: dict[str, str] | None = None,
+    read_relation: Callable[[str], str] | None = None,
 ) -> Publication:
     """Write a complete serving version from the warehouse's marts, then switch readers to it.
 
     ``write_extras(version_dir)`` adds files to the version before it is complete (the auditor
     report); ``before_switch()`` runs after the version is complete and before the switch (the
-    run accepts its deliveries there).
+    run accepts its deliveries there). ``read_relation(relation)``: SQL that reads a mart from
+    elsewhere than the DuckDB warehouse (the Spark warehouse's Parquet: tiering.spark.warehouse).
     """
     tables = tables or PUBLISHED_TABLES
     remove_stale(serving_dir, keep_versions)
@@ -210,7 +212,8 @@ def publish(
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
         for name, relation in tables.items():
-            connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
+            source = read_relation(relation) if read_relation else f"warehouse.{relation}"
+            connection.execute(f"create table main.{name} as select * from {source}")
             # COPY answers with the number of rows it wrote.
             row_counts[name] = connection.execute(
                 f"copy main.{name} to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "

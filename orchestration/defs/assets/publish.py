@@ -15,6 +15,15 @@ from tiering.publish import report
 from tiering.publish import serving as publish
 
 
+def spark_relation_reader(config):
+    """With TIERING_ENGINE=spark the marts are Parquet tables of the Spark warehouse."""
+    if config.engine != "spark":
+        return None
+    from tiering.spark.warehouse import relation_sql
+
+    return lambda relation: relation_sql(config.spark_dir, relation)
+
+
 @dg.asset(
     key=dg.AssetKey(["serving", "tiering"]),
     partitions_def=as_of_partitions,
@@ -58,6 +67,7 @@ def serving_tiering(
         write_extras=write_report,
         before_switch=accept_deliveries,
         duckdb_config=config.duckdb_config,
+        read_relation=spark_relation_reader(config),
     )
     counts = report.cleaning_counts(config.serving_path, as_of=as_of)
     summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of))
