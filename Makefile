@@ -22,6 +22,7 @@ help:
 	@echo "make dev    open the Dagster UI on the project"
 	@echo "make bench  benchmark at BENCH_CUSTOMERS customers (default $(BENCH_CUSTOMERS))"
 	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD   run the job for every as-of date in the range"
+	@echo "make docs   the dbt documentation site, into the serving folder (serving/docs/index.html)"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make spark  add Apache Spark (pyspark, dbt-spark; Java where it may) for TIERING_ENGINE=spark"
 
@@ -54,6 +55,7 @@ spark: $(BIN)/.installed-spark java
 # Dagster reads the dbt manifest to build its asset graph: parse before every use so an
 # edited model or seed is always seen.
 manifest: setup
+	@cd dbt_project && [ -e dbt_packages/dbt_utils ] || ../$(BIN)/dbt deps --quiet --profiles-dir .
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 # The Dagster instance's configuration (one run at a time, no telemetry).
@@ -63,6 +65,17 @@ instance: setup
 run: manifest instance
 	@$(BIN)/tiering generate --if-empty
 	@$(BIN)/python -m orchestration.run
+
+# The dbt documentation site (models, columns, tests, lineage) as one self-contained HTML file
+# beside the published tables. The catalog (column types) comes from the warehouse when a run
+# has built one.
+docs: manifest
+	@mkdir -p $(TIERING_DATA_DIR)/serving/docs
+	cd dbt_project && ../$(BIN)/dbt docs generate --static --quiet --profiles-dir . \
+		--vars '{"warehouse_path": "$(abspath $(TIERING_DATA_DIR))/warehouse.duckdb"}' \
+		$$([ -f "$(abspath $(TIERING_DATA_DIR))/warehouse.duckdb" ] || echo --empty-catalog)
+	cp dbt_project/target/static_index.html $(TIERING_DATA_DIR)/serving/docs/index.html
+	@echo "dbt docs: $(TIERING_DATA_DIR)/serving/docs/index.html"
 
 # The auditor report is rendered in headless Chromium by a test. Install Debian's chromium when it
 # is missing and we may (root); otherwise that one test is skipped and says why.

@@ -196,9 +196,11 @@ def main(argv: list[str] | None = None) -> int:
         from tiering.publish.serving import format_tier_summary, read_tier_summary
 
         terminal.write(f"\nDone in {elapsed:.0f} s.\n\n")
-        terminal.write(format_tier_summary(read_tier_summary(config.serving_path, as_of)) + "\n\n")
+        for basis in ("computed", "effective"):
+            terminal.write(format_tier_summary(read_tier_summary(config.serving_path, as_of, basis)) + "\n\n")
         terminal.write(f"Published (open read-only): {config.serving_path}\n")
         terminal.write(f"Parquet files:              {config.parquet_dir}\n")
+        terminal.write(f"Excel workbook:             {config.serving_dir / 'tiering.xlsx'}\n")
         terminal.write(f"Auditor report:             {config.reports_dir / 'latest.html'}\n")
         terminal.write(f"Full log:                   {log_path}\n")
     else:

@@ -18,10 +18,35 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "true")
 
 
+# The modules that run the whole job (Dagster, dbt, DuckDB, GX) or a dbt build: marked `e2e`, so
+# `pytest -m "not e2e"` runs the unit tests alone.
+E2E_MODULES = {
+    "test_bi_outputs",
+    "test_cleaning",
+    "test_dbt_unit_tests",
+    "test_history",
+    "test_name_normalisation",
+    "test_periods",
+    "test_pipeline_e2e",
+    "test_recovery",
+    "test_retier_triggers",
+    "test_scoring_audit",
+    "test_terminal",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:
     """Dagster builds its asset graph from the manifest: parse the project once per session."""
     dbt = Path(sys.executable).with_name("dbt")
+    if not (REPO_ROOT / "dbt_project" / "dbt_packages" / "dbt_utils").exists():
+        subprocess.run([str(dbt), "deps", "--quiet", "--profiles-dir", "."], cwd=REPO_ROOT / "dbt_project", check=True)
     subprocess.run(
         [str(dbt), "parse", "--quiet", "--profiles-dir", "."],
         cwd=REPO_ROOT / "dbt_project",

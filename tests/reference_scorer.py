@@ -8,7 +8,7 @@ the SQL: int_customer_indicators_scored, int_customer_dimensions_scored, int_cus
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from tiering.rubric.checks import Indicator, Rubric
 
@@ -111,5 +111,7 @@ def score_customer(rubric: Rubric, raw_values: dict, populations: dict[str, list
     if any(score is None for score in dimension_scores.values()):
         composite = None
     else:
-        composite = _round(sum((dimension_scores[d] * w / 100 for d, w in rubric.dimensions.items()), Decimal(0)))
+        # exact, truncated to 4 decimals (never rounded up across a tier bound)
+        exact = sum((dimension_scores[d] * w / 100 for d, w in rubric.dimensions.items()), Decimal(0))
+        composite = exact.quantize(FOUR, rounding=ROUND_FLOOR)
     return CustomerResult(results, dimension_scores, composite, tier_for(rubric, composite))

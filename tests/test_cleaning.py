@@ -183,8 +183,12 @@ def test_spelling_variants_of_one_firm_merge_into_one_golden_customer(crafted):
     ]
     # full-width letters and brackets in the CRM, half-width in the ERP
     assert golden_of(crafted, "C004", "E002") == {"C004"}
-    # 股份有限公司 vs 有限公司, and a CRM code whose check character is wrong
-    assert golden_of(crafted, "C010", "E010") == {"C010"}
+
+
+def test_a_different_legal_form_is_a_different_firm_without_a_valid_code_to_join_them(crafted):
+    # 广州新锐股份有限公司 (CRM, its code's check character is wrong) and 广州新锐有限公司 (ERP)
+    assert golden_of(crafted, "C010") == {"C010"} and rule_of(crafted, "C010") == "unmatched"
+    assert golden_of(crafted, "E010") == {"E010"} and rule_of(crafted, "E010") == "unmatched"
 
 
 def test_two_different_valid_credit_codes_never_merge_even_with_the_same_name(crafted):
@@ -200,10 +204,11 @@ def test_a_record_without_a_code_joins_by_phone_when_the_names_are_alike(crafted
 
 
 def test_the_golden_customer_takes_the_valid_credit_code_and_the_newest_attributes(crafted):
+    # C004 has no code; its ERP record E002 has a valid one
     [(credit_code, customer_name)] = crafted.warehouse_query(
-        "select credit_code, customer_name from intermediate.int_customers_unified where customer_id = 'C010'"
+        "select credit_code, customer_name from intermediate.int_customers_unified where customer_id = 'C004'"
     )
-    assert (credit_code, customer_name) == (XINRUI, "广州新锐股份有限公司")
+    assert (credit_code, customer_name) == (MBP, "ＭＢＰ（上海）科技有限公司")
     [(phone,)] = crafted.warehouse_query(
         "select phone from intermediate.int_customers_unified where customer_id = 'C001'"
     )
@@ -213,7 +218,7 @@ def test_the_golden_customer_takes_the_valid_credit_code_and_the_newest_attribut
 def test_customer_counts_reconcile_records_with_golden_customers_and_merges(crafted):
     assert crafted.query(
         "select count(*), count(distinct customer_id), count(*) filter (where is_merged) from customer_crosswalk"
-    ) == [(16, 7, 9)]
+    ) == [(16, 8, 8)]  # C010 and E010 differ in legal form: two firms
     [(expected, actual, balanced)] = crafted.query(
         "select expected_value, actual_value, is_balanced from reconciliation where check_name = 'customer_records'"
     )
@@ -266,7 +271,7 @@ def test_confirmed_spend_reconciles_to_the_cent(crafted):
     kept_in_period = sum(
         value for oid, line, day, value in confirmed if PERIOD_START <= day <= AS_OF and (oid, line) not in EXCLUDED
     )
-    published = crafted.query("select sum(total_spend_10k) * 10000 from tier_summary")[0][0]
+    published = crafted.query("select total_spend_10k * 10000 from tier_summary where is_total_row")[0][0]
     assert published == kept_in_period
     assert crafted.query("select bool_and(is_balanced) from reconciliation") == [(True,)]
 
@@ -340,6 +345,10 @@ def test_every_run_keeps_its_report_and_latest_points_to_the_newest(crafted):
     text = (crafted.data_dir / "serving" / "reports" / "latest.html").read_text(encoding="utf-8")
     assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "https://" not in text and "<link" not in text
+    # The failed checks come first: the invalid check character's expectation heads the report.
+    failed = text.index('<table class="failed">')
+    assert failed < text.index("<h2>1. Inputs</h2>")
+    assert "credit_code" in text[failed : text.index("</table>", failed)]
 
 
 def test_the_report_renders_offline_in_headless_chromium_with_its_key_figures(crafted, tmp_path):
@@ -367,8 +376,8 @@ def test_the_report_renders_offline_in_headless_chromium_with_its_key_figures(cr
         check=True,
     ).stdout
     for element_id, figure in [
-        ("golden-customers", "7"),
-        ("merged-records", "9"),
+        ("golden-customers", "8"),
+        ("merged-records", "8"),
         ("outlier-lines", "3"),
         ("quarantined-rows", "1"),
         ("reconciliation-status", "balanced"),
@@ -387,9 +396,9 @@ def test_the_run_records_its_dedup_counts_by_rule(crafted):
     }
     assert counts == {
         "source_customer_records": 16,
-        "golden_customers": 7,
-        "merged_records": 9,
-        "merged_by_credit_code": 6,
+        "golden_customers": 8,
+        "merged_records": 8,
+        "merged_by_credit_code": 5,
         "merged_by_name": 2,
         "merged_by_phone": 1,
         "outlier_lines_excluded_or_capped": 3,

@@ -7,7 +7,6 @@ The nightly build leaves them out (they test logic, not tonight's data), so they
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,14 +30,13 @@ def test_every_dbt_unit_test_passes(tmp_path):
             "build",
             "--empty",
             "--vars",
-            json.dumps({"as_of_date": "2026-06-30"}),
+            json.dumps({"as_of_date": "2026-06-30", "warehouse_path": str(warehouse)}),
             "--target-path",
             str(tmp_path / "target"),
             "--profiles-dir",
             ".",
         ],
         cwd=REPO_ROOT / "dbt_project",
-        env={**os.environ, "TIERING_WAREHOUSE_PATH": str(warehouse)},
         capture_output=True,
         text=True,
     )

@@ -50,7 +50,7 @@ def test_sensor_watches_the_landing_folder():
 
 def test_dbt_tests_appear_as_asset_checks():
     check_keys = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
-    assert any(name.startswith("unique_combination_of_columns_customer_tiers") for name in check_keys)
+    assert any(name.startswith("dbt_utils_unique_combination_of_columns_customer_tiers") for name in check_keys)
     assert "contract_expectations" in check_keys
     assert "rows_reconcile" in check_keys
 

@@ -8,7 +8,7 @@ As of 2026-01-01 (first run), 2026-02-15 (mid-quarter) and 2026-04-01 (a new qua
 - Z's last order is 2025-11-01: idle for 3 months by 2026-02-15, the inactivity trigger
   re-tiers it from key to ordinary.
 Tax rate 0 and margins of 15 % / 8 % keep the arithmetic exact. The runs use the value_only
-rubric (DOMAIN.md's value dimension alone), so each step in spend moves the composite by a
+rubric (the method's value dimension alone), so each step in spend moves the composite by a
 known amount.
 """
 

@@ -11,24 +11,32 @@ import subprocess
 import sys
 import textwrap
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import FIXTURES, REPO_ROOT
+from tests.conftest import FIXTURES
+from tests.crafted import seeds_edited
 from tests.reference_scorer import score_customer
 from tiering.demo.generate import generate_demo_extracts
 from tiering.rubric.checks import load_rubric
 
 AS_OF = "2026-06-30"
-PUBLISHED = ("customer_tiers", "customer_indicator_scores", "tier_summary", "dimension_summary", "verification_sample")
+PUBLISHED = (
+    "customer_tiers",
+    "customer_indicator_scores",
+    "tier_summary",
+    "tier_summary_effective",
+    "dimension_summary",
+    "verification_sample",
+)
 # Published audit tables: the same every run, except dq_results, which every run appends to.
 AUDIT = ("customer_crosswalk", "outlier_flags", "reconciliation", "quarantined_rows")
 
 
-# --- worked examples (DOMAIN.md §3) through the whole pipeline -------------------------
+# --- worked examples (docs/method.md) through the whole pipeline -------------------------
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +117,55 @@ def test_worked_example_c2024001_scores_100(worked_examples):
         " from customer_tiers where customer_id = 'C2024001'"
     )
     assert rows == [(Decimal("100"), Decimal("100"), Decimal("100"), Decimal("100"), Decimal("100.0"), "strategic")]
+
+
+def test_value_and_potential_combine_60_40_into_the_value_potential_score(worked_examples):
+    # A: 0.6 x 94.5 + 0.4 x 71 = 85.1; C2024001: 100 on both
+    rows = worked_examples.query(
+        "select customer_id, value_potential_score, value_potential_class from customer_tiers order by customer_id"
+    )
+    assert rows == [("C2024001", Decimal("100"), "S"), ("C2024002", Decimal("85.1"), "S")]
+
+
+def test_the_tier_summary_ends_with_a_total_row_and_weights_the_margin_by_spend(worked_examples):
+    # C2024001 1500万 at 18 %, C2024002 1200万 at 15 %: together (270 + 180) / 2700 = 16.67 %
+    # (the plain mean of the two margins would be 16.50)
+    rows = worked_examples.query(
+        """
+        select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct,
+               avg_margin_pct, is_total_row, tier_basis
+        from tier_summary order by sort_order
+        """
+    )
+    assert rows == [
+        (
+            "strategic",
+            "战略级客户",
+            1,
+            Decimal("50"),
+            Decimal("1500"),
+            Decimal("55.5556"),
+            Decimal("18"),
+            False,
+            "computed",
+        ),
+        ("key", "重点级客户", 1, Decimal("50"), Decimal("1200"), Decimal("44.4444"), Decimal("15"), False, "computed"),
+        ("ordinary", "普通级客户", 0, Decimal("0"), Decimal("0"), Decimal("0"), None, False, "computed"),
+        ("potential", "潜在级客户", 0, Decimal("0"), Decimal("0"), Decimal("0"), None, False, "computed"),
+        ("pending", "待评估", 0, None, Decimal("0"), None, None, False, "computed"),
+        ("total", "合计", 2, Decimal("100"), Decimal("2700"), Decimal("100"), Decimal("16.67"), True, "computed"),
+    ]
+
+
+def test_the_effective_tier_has_its_own_summary_with_the_same_columns(worked_examples):
+    # a first run tiers every customer: the effective tier is the computed one, and so is its summary
+    columns = "tier, customer_count, customer_share_pct, total_spend_10k, spend_share_pct, avg_margin_pct, is_total_row"
+    effective = worked_examples.query(f"select {columns}, tier_basis from tier_summary_effective order by sort_order")
+    computed = worked_examples.query(f"select {columns} from tier_summary order by sort_order")
+    assert effective == [(*row, "effective") for row in computed]
+    assert [column[0] for column in worked_examples.query("describe tier_summary_effective")] == [
+        column[0] for column in worked_examples.query("describe tier_summary")
+    ]
 
 
 def test_every_published_row_carries_the_rubric_version(worked_examples):
@@ -210,16 +267,12 @@ def test_a_broken_seed_is_refused_with_its_row_named_and_nothing_is_published(wo
     shutil.copytree(worked_examples.data_dir, data_dir)
     serving = data_dir / "serving" / "tiering.duckdb"
     published_before = serving.read_bytes()
-    seed = REPO_ROOT / "seeds" / "rubric_dimensions.csv"
-    original = seed.read_bytes()
-    try:
-        seed.write_bytes(
-            original.replace("客户战略,Strategic importance,10".encode(), "客户战略,Strategic importance,15".encode())
-        )
-        assert seed.read_bytes() != original
-        failed = run_pipeline(FIXTURES / "worked_examples", data_dir, AS_OF)
-    finally:
-        seed.write_bytes(original)
+    seeds = seeds_edited(
+        tmp_path / "seeds",
+        "rubric_dimensions.csv",
+        {"客户战略,Strategic importance,10": "客户战略,Strategic importance,15"},
+    )
+    failed = run_pipeline(FIXTURES / "worked_examples", data_dir, AS_OF, seeds_dir=str(seeds))
 
     assert not failed.success
     assert serving.read_bytes() == published_before
@@ -268,19 +321,63 @@ def test_every_customer_is_tiered_exactly_once(demo_run):
 
 
 def test_tier_summary_shares_sum_to_100(demo_run):
-    customer_share, spend_share = demo_run.query(
-        f"select sum(customer_share_pct), sum(spend_share_pct) from tier_summary where as_of_date = '{AS_OF}'"
-    )[0]
-    assert abs(customer_share - 100) <= Decimal("0.001")
-    assert abs(spend_share - 100) <= Decimal("0.001")
+    for table in ("tier_summary", "tier_summary_effective"):
+        customer_share, spend_share = demo_run.query(
+            f"select sum(customer_share_pct), sum(spend_share_pct) from {table}"
+            f" where as_of_date = '{AS_OF}' and not is_total_row"
+        )[0]
+        assert abs(customer_share - 100) <= Decimal("0.001")
+        assert abs(spend_share - 100) <= Decimal("0.001")
+        assert demo_run.query(
+            f"select customer_share_pct, spend_share_pct from {table} where as_of_date = '{AS_OF}' and is_total_row"
+        ) == [(Decimal("100"), Decimal("100"))]
 
 
-def test_tier_summary_counts_match_customer_tiers(demo_run):
-    summary = dict(demo_run.query(f"select tier, customer_count from tier_summary where as_of_date = '{AS_OF}'"))
+@pytest.mark.parametrize(
+    ("table", "tier_column"), [("tier_summary", "tier"), ("tier_summary_effective", "effective_tier")]
+)
+def test_tier_summary_counts_match_customer_tiers(demo_run, table, tier_column):
+    summary = dict(
+        demo_run.query(f"select tier, customer_count from {table} where as_of_date = '{AS_OF}' and not is_total_row")
+    )
     tiers = dict(
-        demo_run.query(f"select tier, count(*) from customer_tiers where as_of_date = '{AS_OF}' group by tier")
+        demo_run.query(
+            f"select {tier_column}, count(*) from customer_tiers where as_of_date = '{AS_OF}' group by {tier_column}"
+        )
     )
     assert {tier: count for tier, count in summary.items() if count} == tiers
+    total = demo_run.query(f"select customer_count from {table} where as_of_date = '{AS_OF}' and is_total_row")
+    assert total == [(sum(tiers.values()),)]
+
+
+@pytest.mark.parametrize(
+    ("table", "tier_column"), [("tier_summary", "tier"), ("tier_summary_effective", "effective_tier")]
+)
+def test_tier_summary_margin_is_weighted_by_spend(demo_run, table, tier_column):
+    """Recomputed in Python from customer_tiers: Σ(margin × spend) / Σ spend over the customers
+    with a margin, per tier and in total, rounded half up to 2 decimals at the end."""
+    customers = demo_run.query(
+        f"select {tier_column}, profit_margin_pct, period_spend_cny from customer_tiers"
+        f" where as_of_date = '{AS_OF}' and profit_margin_pct is not null"
+    )
+    groups: dict[str, list[tuple[Decimal, Decimal]]] = {"total": []}
+    for tier, margin, spend in customers:
+        groups.setdefault(tier, []).append((margin, spend))
+        groups["total"].append((margin, spend))
+    expected = {
+        tier: (sum(margin * spend for margin, spend in rows) / sum(spend for _, spend in rows)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+        for tier, rows in groups.items()
+    }
+    published = dict(
+        demo_run.query(
+            f"select tier, avg_margin_pct from {table} where as_of_date = '{AS_OF}' and avg_margin_pct is not null"
+        )
+    )
+    assert published == expected and "total" in published
+    unweighted = sum(margin for _, margin, _ in customers) / len(customers)
+    assert abs(published["total"] - unweighted) > Decimal("0.1")  # the demo data tells the two apart
 
 
 def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing):
@@ -303,15 +400,21 @@ def test_tier_summary_spend_equals_confirmed_order_spend(demo_run, demo_landing)
           and (order_id, cast(line_no as integer)) not in (values {excluded_keys})
         """
     )[0][0]
-    published = demo_run.query(f"select sum(total_spend_10k) * 10000 from tier_summary where as_of_date = '{AS_OF}'")[
-        0
-    ][0]
+    published = demo_run.query(
+        f"select total_spend_10k * 10000 from tier_summary where as_of_date = '{AS_OF}' and is_total_row"
+    )[0][0]
     assert published == expected  # both DECIMAL: equal to the cent
     assert published > 0
+    tier_rows = demo_run.query(
+        f"select sum(total_spend_10k) * 10000 from tier_summary where as_of_date = '{AS_OF}' and not is_total_row"
+    )[0][0]
+    assert tier_rows == published
 
 
 def test_the_demo_data_spreads_over_several_tiers(demo_run):
-    populated = demo_run.query(f"select count(*) from tier_summary where as_of_date = '{AS_OF}' and customer_count > 0")
+    populated = demo_run.query(
+        f"select count(*) from tier_summary where as_of_date = '{AS_OF}' and customer_count > 0 and not is_total_row"
+    )
     assert populated[0][0] >= 3
 
 

@@ -347,3 +347,27 @@ def test_the_demo_generators_planted_defects_are_counted_exactly_by_the_gx_path(
     # references an unknown customer or product, none is dated after the as-of date
     assert orders.success and orders.warnings == []
     assert crm.outcomes[0].element_count == generated.row_counts["crm_customers"]
+
+
+def test_the_dbt_macro_spells_the_same_credit_code_rule_as_the_python_home():
+    """One rule: the dbt macro's charset and weights are tiering.credit_code's."""
+    from tests.conftest import REPO_ROOT
+    from tiering import credit_code
+
+    macro = (REPO_ROOT / "dbt_project" / "macros" / "cleaning.sql").read_text(encoding="utf-8")
+    body = macro[macro.index("{% macro credit_code_is_valid") :]
+    assert f'set charset = "{credit_code.CHARSET}"' in body
+    assert f"set weights = {list(credit_code.WEIGHTS)}" in body
+
+
+def test_the_sql_and_python_credit_code_rules_agree(connection):
+    from tiering import credit_code
+
+    codes = ["91310000MA1FL3QX2K", "91310000MA1FL3QX2L", "9131000O", "", None, "91350100M000100Y43"]
+    codes.append(codes[0][:17] + credit_code.check_char(codes[0][:17]))
+    rows = connection.execute(
+        f"select code, {credit_code.is_valid_sql('code')} from (select unnest(?) as code)", [codes]
+    ).fetchall()
+    for code, valid in rows:
+        expected = None if not code else credit_code.is_valid(code)
+        assert valid == expected, code

@@ -62,6 +62,17 @@ def test_a_gap_between_bands_is_refused(seeds):
     )
 
 
+def test_a_band_bound_with_more_than_4_decimals_is_refused_because_the_seed_would_round_it(seeds):
+    bands = seeds / "rubric_indicator_bands.csv"
+    edit(bands, "default,profit_margin,10,15,75", "default,profit_margin,10,14.99995,75")
+    edit(bands, "default,profit_margin,15,18,90", "default,profit_margin,14.99995,18,90")
+    row = line_of(bands, "default,profit_margin,10,14.99995")
+    assert (
+        f"seeds/rubric_indicator_bands.csv row {row} (default profit_margin 10–14.99995): "
+        "bound 14.99995 has more than 4 decimals; the seed would round it" in messages(seeds)
+    )
+
+
 def test_a_band_that_leaves_the_top_uncovered_is_refused(seeds):
     edit(seeds / "rubric_indicator_bands.csv", "default,annual_spend,1000,,100", "default,annual_spend,1000,5000,100")
     assert any("values from 5000 up fall in no band" in message for message in messages(seeds))
@@ -165,3 +176,66 @@ def test_tiering_rubric_selects_the_preset_and_defaults_to_default():
     assert settings.load({"TIERING_RUBRIC": " retail "}).rubric == "retail"
     with pytest.raises(settings.SettingsError, match="TIERING_RUBRIC"):
         settings.load({"TIERING_RUBRIC": "Retail; drop table"})
+
+
+@pytest.mark.parametrize("period", ["calendar_year_to_date", "fiscal_year_to_date", "calendar_year", "fiscal_year"])
+def test_every_spend_period_the_models_know_is_accepted(seeds, period):
+    edit(seeds / "rubric_settings.csv", "spend_period,trailing_12_months,", f"spend_period,{period},")
+    assert messages(seeds) == []
+
+
+def test_an_unknown_spend_period_is_refused_with_its_row_named(seeds):
+    edit(seeds / "rubric_settings.csv", "spend_period,trailing_12_months,", "spend_period,year_to_date,")
+    row = line_of(seeds / "rubric_settings.csv", "spend_period,")
+    assert any(
+        message.startswith(f"seeds/rubric_settings.csv row {row} (spend_period): 'year_to_date' is not one of")
+        for message in messages(seeds)
+    )
+
+
+def test_value_and_potential_weights_that_do_not_sum_to_100_are_refused(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    edit(settings_file, "value_potential_potential_weight_pct,40,", "value_potential_potential_weight_pct,50,")
+    row = line_of(settings_file, "value_potential_potential_weight_pct,")
+    assert (
+        f"seeds/rubric_settings.csv row {row} (value_potential_potential_weight_pct): "
+        "value_potential_value_weight_pct 60 + value_potential_potential_weight_pct 50 = 110; "
+        "the two weights must sum to 100" in messages(seeds)
+    )
+
+
+def test_a_value_weight_outside_0_to_100_is_refused_with_its_row_named(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    edit(settings_file, "value_potential_value_weight_pct,60,", "value_potential_value_weight_pct,140,")
+    edit(settings_file, "value_potential_potential_weight_pct,40,", "value_potential_potential_weight_pct,-40,")
+    value_row = line_of(settings_file, "value_potential_value_weight_pct,")
+    potential_row = line_of(settings_file, "value_potential_potential_weight_pct,")
+    found = messages(seeds)
+    assert (
+        f"seeds/rubric_settings.csv row {value_row} (value_potential_value_weight_pct): 140 is not within 0-100"
+        in found
+    )
+    assert (
+        f"seeds/rubric_settings.csv row {potential_row} (value_potential_potential_weight_pct): -40 is not within 0-100"
+        in found
+    )
+
+
+def test_an_empty_weight_is_refused_as_not_a_number(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    edit(settings_file, "value_potential_value_weight_pct,60,", "value_potential_value_weight_pct,,")
+    row = line_of(settings_file, "value_potential_value_weight_pct,")
+    assert messages(seeds) == [
+        f"seeds/rubric_settings.csv row {row} (value_potential_value_weight_pct): "
+        "setting_value is empty; a number is expected"
+    ]
+
+
+def test_the_value_and_potential_weights_are_settings_that_must_be_present(seeds):
+    settings_file = seeds / "rubric_settings.csv"
+    text = settings_file.read_text(encoding="utf-8")
+    settings_file.write_text(
+        "\n".join(line for line in text.splitlines() if not line.startswith("value_potential_value_weight_pct")) + "\n",
+        encoding="utf-8",
+    )
+    assert "seeds/rubric_settings.csv (value_potential_value_weight_pct): is missing" in messages(seeds)

@@ -16,7 +16,7 @@ from tiering.rubric.checks import Rubric, load_rubric
 DEFAULT = load_rubric("default")
 PRESETS = {name: load_rubric(name) for name in ("default", "manufacturing", "retail")}
 
-# Worked example A's value inputs (DOMAIN.md §3) and C2024001's, as the pipeline measures them.
+# Worked example A's value inputs (docs/method.md) and C2024001's, as the pipeline measures them.
 EXAMPLE_A_VALUE = {"annual_spend": "1200", "profit_margin": "15", "cooperation_years": "5", "cross_purchase_rate": "30"}
 C2024001_VALUE = {"annual_spend": "1500", "profit_margin": "18", "cooperation_years": "6", "cross_purchase_rate": "35"}
 

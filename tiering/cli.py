@@ -82,10 +82,13 @@ def _summary(args: argparse.Namespace) -> int:
 
     config = settings.load()
     _require_published(config, args.as_of)
-    print(format_tier_summary(read_tier_summary(config.serving_path, args.as_of and args.as_of.isoformat())))
-    print()
+    as_of = args.as_of and args.as_of.isoformat()
+    for basis in ("computed", "effective"):
+        print(format_tier_summary(read_tier_summary(config.serving_path, as_of, basis)))
+        print()
     print(f"Published DuckDB file (open read-only): {config.serving_path}")
     print(f"Parquet copies:                         {config.parquet_dir}")
+    print(f"Excel workbook:                         {config.serving_dir / 'tiering.xlsx'}")
     print(f"Build warehouse (pipeline only):        {config.warehouse_path}")
     print(f"Auditor report of the latest run:       {config.reports_dir / 'latest.html'}")
     return 0

@@ -53,6 +53,9 @@ class Settings:
     # The configuration seeds (rubric, cleaning rules, currency rates); point it at a copy to
     # try another rubric without touching the project's files.
     seeds_dir: Path = Path(__file__).resolve().parents[1] / "seeds"
+    # Rows per sheet of the published Excel workbook, the first in each sheet's order (the
+    # highest composite first); Excel's own limit is 1,048,575. Every row is in the Parquet files.
+    excel_max_rows: int = 10_000
 
     @property
     def duckdb_config(self) -> dict[str, str]:
@@ -172,6 +175,7 @@ VARIABLES = (
     "TIERING_LOCK_WAIT_SECONDS",
     "TIERING_SEEDS_DIR",
     "TIERING_ENGINE",
+    "TIERING_EXCEL_MAX_ROWS",
 )
 
 
@@ -208,4 +212,13 @@ def load(environ: dict[str, str] | None = None, *, as_of: date | None = None) ->
         ),
         lock_wait_seconds=parse_count(get("TIERING_LOCK_WAIT_SECONDS", "600"), "TIERING_LOCK_WAIT_SECONDS", minimum=0),
         engine=parse_choice(get("TIERING_ENGINE", "duckdb"), "TIERING_ENGINE", ENGINES),
+        seeds_dir=_seeds(get("TIERING_SEEDS_DIR", str(SEEDS_DIR))),
+        excel_max_rows=parse_count(get("TIERING_EXCEL_MAX_ROWS", "10000"), "TIERING_EXCEL_MAX_ROWS", minimum=1),
     )
+
+
+def _seeds(value: str) -> Path:
+    path = _folder(value, "TIERING_SEEDS_DIR")
+    if not path.is_dir():
+        raise SettingsError(f"TIERING_SEEDS_DIR={value}: no such folder")
+    return path

@@ -1,21 +1,35 @@
 {#- Cleaning helpers shared by the dedup, outlier and audit models. -#}
 
 {#- A company name reduced to what identifies the firm, for matching only (never shown):
-    full-width ASCII (ＡＢＣ１２３（）) read as half-width, which is the part of NFKC that
-    occurs in Chinese company names; full-width and square brackets as ( ); whitespace and the
-    ideographic space removed; letters lower-cased; company-form variants read as one form
-    (有限责任公司 / 股份有限公司 → 有限公司, 有限公司 written out in English → co ltd). -#}
+    - full-width ASCII (ＡＢＣ１２３), brackets （）［］【】〔〕 and punctuation ．，、 read as
+      half-width, the ideographic space (U+3000) and the non-breaking space (U+00A0) as spaces:
+      the part of NFKC that occurs in company names;
+    - letters lower-cased;
+    - the English legal form at the end (Co., Ltd. / CO. LTD. / Co Ltd / Company Limited /
+      Ltd. / Limited) read as 有限公司; it needs a space or punctuation before it, so that
+      "Teco Ltd" and "Te Co Ltd" stay apart;
+    - whitespace, brackets of every style, full stops, commas and 、 removed, so that
+      X(上海)有限公司 meets X上海有限公司;
+    - 有限责任公司 read as 有限公司 (one legal form). 股份有限公司 is another legal form and stays
+      apart: two records that differ in it are two firms unless a valid credit code says otherwise.
+    Portable SQL: translate, lower, replace, and regexp_replace with a 'g' flag (DuckDB, Postgres). -#}
 {% macro normalize_company_name(column) -%}
-    {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）［］【】〔〕　" -%}
-    {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()()()() " -%}
+    {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）［］【】〔〕．，、　 " -%}
+    {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()[]()().,,  " -%}
     {#- translate() is costly per row and most names have no full-width character: look first. -#}
     {%- set half_widthed = "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
         ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -%}
-    replace(replace(replace(replace(replace(
-        {{ strip_whitespace("lower(" ~ half_widthed ~ ")") }},
-        '有限责任公司', '有限公司'),
-        '股份有限公司', '有限公司'),
-        'co.,ltd.', 'coltd'), 'co.,ltd', 'coltd'), 'co.ltd', 'coltd')
+    replace(
+        regexp_replace(
+            regexp_replace(lower({{ half_widthed }}), '(^|[^a-z0-9])(co|company)?[\s.,]*(ltd|limited)[\s.]*$', '\1有限公司'),
+            '[\s()\[\].,、]', '', 'g'),
+        '有限责任公司', '有限公司')
+{%- endmacro %}
+
+{#- A coded value (a status, a level, a severity) as the code lists spell it: surrounding spaces
+    trimmed and lower-cased, so that `Confirmed` and ` confirmed ` count as confirmed; empty is null. -#}
+{% macro normalize_code(column) -%}
+    nullif(lower(trim({{ column }})), '')
 {%- endmacro %}
 
 {#- Remove every whitespace character. regexp_replace's flags differ between engines;

@@ -196,22 +196,10 @@ where value_field not in (
     {%- endif -%}
 {%- endmacro %}
 
-{#- Division of decimals. DuckDB divides a DECIMAL in DOUBLE and rounds that; Spark keeps a
-    DECIMAL quotient and rounds it exactly, so a quotient that DuckDB holds as ...4999999 and
-    Spark as ...5 rounds apart (80.8955 * 30 / 100: 24.2686 on DuckDB, 24.2687 on Spark). Spark
-    divides in DOUBLE too, so both engines publish the same digits. -#}
-{% macro round_quotient(numerator, denominator, scale) -%}
-    {{ return(adapter.dispatch('round_quotient', 'tiering')(numerator, denominator, scale)) }}
-{%- endmacro %}
-
-{% macro default__round_quotient(numerator, denominator, scale) -%}
-    round({{ numerator }} / {{ denominator }}, {{ scale }})
-{%- endmacro %}
-
-{% macro spark__round_quotient(numerator, denominator, scale) -%}
-    round(cast({{ numerator }} as double) / {{ denominator }}, {{ scale }})
-{%- endmacro %}
-
+{#- Exact decimal division (macro divide). DuckDB divides a DECIMAL in DOUBLE and rounds that;
+    Spark keeps a DECIMAL quotient and rounds it exactly, so a quotient that DuckDB holds as
+    ...4999999 and Spark as ...5 would round apart. Spark divides in DOUBLE too, so both engines
+    publish the same digits. -#}
 {% macro spark__divide(numerator, denominator, scale=4, precision=18) -%}
     cast(round(cast(cast({{ numerator }} as decimal(38, 10)) as double) / nullif({{ denominator }}, 0), {{ scale }}) as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}

@@ -1,10 +1,5 @@
-{#- A returned row is a combination of the columns that occurs more than once. -#}
-{% test unique_combination_of_columns(model, combination_of_columns) %}
-    select {{ combination_of_columns | join(', ') }}, count(*) as occurrences
-    from {{ model }}
-    group by {{ combination_of_columns | join(', ') }}
-    having count(*) > 1
-{% endtest %}
+{#- Generic tests dbt_utils does not have. (unique combinations and value ranges come from
+    dbt_utils: unique_combination_of_columns, accepted_range.) -#}
 
 {#- Bands of a partition must tile the number line: sorted by lower bound, each band starts
     where the one before ends, the first is open below (empty lower bound) and the last open
@@ -36,11 +31,4 @@
         from ordered
     )
     select * from problems where problem is not null
-{% endtest %}
-
-{#- A returned row has a score outside 0-100. -#}
-{% test score_within_0_and_100(model, column_name) %}
-    select {{ column_name }}
-    from {{ model }}
-    where {{ column_name }} < 0 or {{ column_name }} > 100
 {% endtest %}

@@ -38,6 +38,7 @@ class TieringConfig(dg.ConfigurableResource):
     lock_wait_seconds: str = "600"
     seeds_dir: str = str(settings.SEEDS_DIR)
     engine: str = "duckdb"
+    excel_max_rows: str = "10000"
 
     def values(self) -> dict[str, str]:
         """The configuration as the environment variables it comes from."""
@@ -53,6 +54,7 @@ class TieringConfig(dg.ConfigurableResource):
             "TIERING_LOCK_WAIT_SECONDS": self.lock_wait_seconds,
             "TIERING_SEEDS_DIR": self.seeds_dir,
             "TIERING_ENGINE": self.engine,
+            "TIERING_EXCEL_MAX_ROWS": self.excel_max_rows,
         }
 
     def settings_for(self, as_of: date) -> settings.Settings:
@@ -86,6 +88,7 @@ def from_environment() -> TieringConfig:
         "lock_wait_seconds": "TIERING_LOCK_WAIT_SECONDS",
         "seeds_dir": "TIERING_SEEDS_DIR",
         "engine": "TIERING_ENGINE",
+        "excel_max_rows": "TIERING_EXCEL_MAX_ROWS",
     }
     return TieringConfig(**{field: dg.EnvVar(name) for field, name in fields.items() if os.environ.get(name)})
 

@@ -32,14 +32,16 @@ def roll_back_deliveries(context: dg.HookContext) -> None:
     """A failed step takes the run's pending deliveries back out of the raw tables, so the
     warehouse is as before the run and the next run (with a corrected file) needs no hand work.
     A run killed before this hook runs is rolled back by the next run's first step."""
-    import duckdb
-
     from tiering.ingest import ledger
+    from tiering.warehouse import connect_when_free
 
     config = _settings(context)
     if not config.warehouse_path.exists():
         return
-    with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
+    # A failed dbt step may leave its dbt process finishing a statement with the file locked.
+    with connect_when_free(
+        config.warehouse_path, wait_seconds=config.lock_wait_seconds, config=config.duckdb_config, log=context.log
+    ) as connection:
         ledger.ensure_raw_schema(connection)
         removed = ledger.rollback_batch(connection, context.run_id, f"step {context.op.name} failed")
     for delivery in removed:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 SQL_PATH = Path(__file__).with_name("value_dimension.sql")
 
-# (lower bound inclusive, score), highest band first; weights in %. DOMAIN's default rubric.
+# (lower bound inclusive, score), highest band first; weights in %. The method's default rubric (docs/method.md).
 SPEND_BANDS = ((1000, 100), (500, 80), (100, 60))
 MARGIN_BANDS = ((18, 100), (15, 90), (10, 75), (5, 60))
 YEARS_BANDS = ((5, 100), (3, 80), (1, 60))

@@ -22,6 +22,7 @@ from faker.providers.address.zh_CN import Provider as _AddressZh
 from faker.providers.company.zh_CN import Provider as _CompanyZh
 from faker.providers.person.zh_CN import Provider as _PersonZh
 
+from tiering import credit_code
 from tiering.ingest.contract import ENTITIES
 
 # --- documented defect rates -------------------------------------------------------------
@@ -156,28 +157,11 @@ assert all(len(words) == len(INDUSTRY_WORDS["信息技术"]) for words in INDUST
 
 # --- unified social credit code (GB 32100-2015) ---------------------------------------------
 
-CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code_check_char(first17: str) -> str:
-    """The 18th character of a unified social credit code, from its first 17 (GB 32100-2015)."""
-    if len(first17) != 17:
-        raise ValueError(f"need 17 characters, got {len(first17)}")
-    if any(ch not in CREDIT_CODE_CHARSET for ch in first17):
-        raise ValueError(f"character outside the credit-code charset in {first17!r}")
-    values = (CREDIT_CODE_CHARSET.index(ch) for ch in first17)
-    total = sum(v * w for v, w in zip(values, CREDIT_CODE_WEIGHTS, strict=True))
-    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
-
-
-def is_valid_credit_code(code: str) -> bool:
-    """True when ``code`` is 18 charset characters whose last one is the right check character."""
-    if not isinstance(code, str) or len(code) != 18:
-        return False
-    if any(ch not in CREDIT_CODE_CHARSET for ch in code):
-        return False
-    return credit_code_check_char(code[:17]) == code[17]
+# The rule lives in tiering.credit_code; the generator derives its SQL bijection from it.
+CREDIT_CODE_CHARSET = credit_code.CHARSET
+CREDIT_CODE_WEIGHTS = credit_code.WEIGHTS
+credit_code_check_char = credit_code.check_char
+is_valid_credit_code = credit_code.is_valid
 
 
 # --- generation ------------------------------------------------------------------------------

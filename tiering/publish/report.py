@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import os
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -32,17 +33,39 @@ def _e(value) -> str:
         return "–"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, float):
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float | Decimal):
         return f"{value:,.2f}"
     return html.escape(str(value))
 
 
-def _table(headers: list[str], rows: list[tuple], numeric: set[int] | None = None, css_class: str = "") -> str:
-    numeric = numeric or set()
+# How a column's numbers are shown: counts with thousands separators, money and scores with two
+# decimals, percentages with two decimals and a per cent sign.
+FORMATS = {
+    "count": lambda value: f"{int(value):,}",
+    "money": lambda value: f"{value:,.2f}",
+    "score": lambda value: f"{value:,.2f}",
+    "pct": lambda value: f"{value:,.2f} %",
+}
+
+
+def _cell(value, kind: str | None) -> str:
+    if value is None or kind is None or isinstance(value, bool):
+        return _e(value)
+    return html.escape(FORMATS[kind](value))
+
+
+def _table(headers: list[str], rows: list[tuple], formats: dict[int, str] | None = None, css_class: str = "") -> str:
+    """An HTML table; ``formats`` maps a column's index to its number format (FORMATS), and
+    right-aligns it."""
+    formats = formats or {}
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "".join(
         "<tr>"
-        + "".join(f'<td class="{"num" if i in numeric else ""}">{_e(v)}</td>' for i, v in enumerate(row))
+        + "".join(
+            f'<td class="{"num" if i in formats else ""}">{_cell(v, formats.get(i))}</td>' for i, v in enumerate(row)
+        )
         + "</tr>"
         for row in rows
     )
@@ -78,8 +101,34 @@ def _query(connection: duckdb.DuckDBPyConnection, sql: str, parameters: list | N
     return connection.execute(sql, parameters or []).fetchall()
 
 
-def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
-    """The report of one run as an HTML string, from the published serving file."""
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows, read from the published serving file."""
+
+    run_id: str
+    as_of: str
+    published: list[tuple]
+    rubric: list[tuple]
+    inputs: list[tuple]
+    expectations: list[tuple]
+    dedup_counts: tuple
+    dedup_rules: list[tuple]
+    dedup_sample: list[tuple]
+    missing: list[tuple]
+    pending: list[tuple]
+    outlier_counts: list[tuple]
+    outlier_sample: list[tuple]
+    quarantine: list[tuple]
+    quarantine_total: int
+    landing: list[tuple]
+    reconciliation: list[tuple]
+    tiers: list[tuple]
+    effective_tiers: list[tuple]
+    scores: list[tuple]
+
+
+def collect(serving_path: Path, *, run_id: str, as_of: str) -> ReportData:
+    """Read the report's figures of one run from the published serving file."""
     with duckdb.connect(str(serving_path), read_only=True) as connection:
         published = _query(
             connection, "select table_name, row_count, published_at from _publication order by table_name"
@@ -96,7 +145,8 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
             connection,
             """select suite, expectation, "column", severity, success, element_count, unexpected_count,
                       round(unexpected_percent, 3), unexpected_sample
-               from dq_results where run_id = ? order by suite, success, expectation, "column" """,
+               from dq_results where run_id = ?
+               order by success, severity <> 'error', suite, expectation, "column" """,
             [run_id],
         )
         dedup_counts = _query(
@@ -166,14 +216,19 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
             connection,
             """select check_name, subject, expected_label, expected_value, actual_label, actual_value, difference,
                       is_balanced
-               from reconciliation where as_of_date = ? order by check_name, subject""",
+               from reconciliation where as_of_date = ? order by is_balanced, check_name, subject""",
             [as_of],
         )
-        tiers = _query(
-            connection,
-            """select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct
-               from tier_summary where as_of_date = ? order by sort_order""",
-            [as_of],
+        # the summaries of the computed and of the effective tier, each with its total row last
+        tiers, effective_tiers = (
+            _query(
+                connection,
+                f"""select tier, tier_name_zh, customer_count, customer_share_pct, total_spend_10k, spend_share_pct,
+                           avg_margin_pct
+                    from {table} where as_of_date = ? order by is_total_row, sort_order""",
+                [as_of],
+            )
+            for table in ("tier_summary", "tier_summary_effective")
         )
         scores = _query(
             connection,
@@ -183,6 +238,51 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
             [as_of],
         )
 
+    return ReportData(
+        run_id,
+        as_of,
+        published=published,
+        rubric=rubric,
+        inputs=inputs,
+        expectations=expectations,
+        dedup_counts=dedup_counts,
+        dedup_rules=dedup_rules,
+        dedup_sample=dedup_sample,
+        missing=missing,
+        pending=pending,
+        outlier_counts=outlier_counts,
+        outlier_sample=outlier_sample,
+        quarantine=quarantine,
+        quarantine_total=quarantine_total,
+        landing=landing,
+        reconciliation=reconciliation,
+        tiers=tiers,
+        effective_tiers=effective_tiers,
+        scores=scores,
+    )
+
+
+def render(data: ReportData) -> str:
+    """The report as one self-contained HTML string."""
+    run_id, as_of = data.run_id, data.as_of
+    published = data.published
+    rubric = data.rubric
+    inputs = data.inputs
+    expectations = data.expectations
+    dedup_counts = data.dedup_counts
+    dedup_rules = data.dedup_rules
+    dedup_sample = data.dedup_sample
+    missing = data.missing
+    pending = data.pending
+    outlier_counts = data.outlier_counts
+    outlier_sample = data.outlier_sample
+    quarantine = data.quarantine
+    quarantine_total = data.quarantine_total
+    landing = data.landing
+    reconciliation = data.reconciliation
+    tiers = data.tiers
+    effective_tiers = data.effective_tiers
+    scores = data.scores
     failed = [row for row in expectations if not row[4]]
     not_loaded = sum(row[2] == "not_loaded" for row in landing)
     balanced = all(row[7] for row in reconciliation)
@@ -193,17 +293,18 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
     )
     share_chart = _bar_chart(
         "Tier shares (% of tiered customers)",
-        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, _, _ in tiers if tier != "pending"],
+        [(f"{tier} {zh}", float(share or 0)) for tier, zh, _, share, *_ in tiers if tier not in ("pending", "total")],
         unit=" %",
     )
+    tier_columns = ["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %", "margin %"]
     source_records, golden, merged = dedup_counts
     sections = [
         f"<h1>Data-quality and cleaning report</h1>"
         f'<p class="meta">As-of date <b id="as-of">{_e(as_of)}</b> · run <code>{_e(run_id)}</code> · '
         f'rubric version <code id="rubric-version">{_e(", ".join(r[0] for r in rubric) or "–")}</code></p>',
         '<div class="cards">'
-        f'<div class="card"><span>Expectations failed</span><b id="expectations-failed">{len(failed)}</b>'
-        f"<small>of {len(expectations)}</small></div>"
+        f'<div class="card {"bad" if failed else ""}"><span>Expectations failed</span>'
+        f'<b id="expectations-failed">{len(failed):,}</b><small>of {len(expectations):,}</small></div>'
         f'<div class="card"><span>Golden customers</span><b id="golden-customers">{golden:,}</b>'
         f"<small>from {source_records:,} records</small></div>"
         f'<div class="card"><span>Merged records</span><b id="merged-records">{merged:,}</b></div>'
@@ -215,8 +316,31 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         f'<div class="card {"ok" if balanced else "bad"}"><span>Reconciliation</span>'
         f'<b id="reconciliation-status">{"balanced" if balanced else "NOT balanced"}</b></div>'
         "</div>",
+        "<h2>Failed checks</h2>"
+        + (
+            "<p>Expectations that failed and reconciliations that do not balance, blocking ones first; "
+            "the sections below have the detail.</p>"
+            + _table(
+                ["suite", "expectation", "column", "severity", "failed rows", "failed %"],
+                [(row[0], row[1], row[2], row[3], row[6], row[7]) for row in failed],
+                {4: "count", 5: "pct"},
+                "failed",
+            )
+            + _table(
+                ["check", "subject", "expected", "actual", "difference"],
+                [(row[0], row[1], row[3], row[5], row[6]) for row in reconciliation if not row[7]],
+                {2: "money", 3: "money", 4: "money"},
+                "unbalanced",
+            )
+            if failed or not balanced
+            else '<p id="failed-checks">none: every expectation passed and every reconciliation balances.</p>'
+        ),
         "<h2>1. Inputs</h2>"
-        + _table(["file", "entity and SHA-256", "rows read", "loaded + quarantined", "balanced"], inputs, {2, 3})
+        + _table(
+            ["file", "entity and SHA-256", "rows read", "loaded + quarantined", "balanced"],
+            inputs,
+            {2: "count", 3: "count"},
+        )
         + "<h3>Landing folder: entries this run did not load</h3>"
         + "<p>Skipped (the same content was loaded before, or was withdrawn) or not loaded, with the reason.</p>"
         + _table(["entry", "entity", "status", "reason"], landing),
@@ -226,17 +350,19 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         + _table(
             ["suite", "expectation", "column", "severity", "passed", "rows", "failed rows", "failed %", "sample"],
             expectations,
-            {5, 6, 7},
+            {5: "count", 6: "count", 7: "pct"},
             "expectations",
         ),
         "<h2>3. Duplicates (去重)</h2>"
         f"<p>{source_records:,} source records → {golden:,} golden customers; {merged:,} records merged.</p>"
-        + _table(["match rule", "records", "merged"], dedup_rules, {1, 2})
+        + _table(["match rule", "records", "merged"], dedup_rules, {1: "count", 2: "count"})
         + "<h3>Sample of merged CRM records</h3>"
         + _table(["system", "record", "name as entered", "rule", "golden customer", "golden name"], dedup_sample),
         "<h2>4. Missing values (缺失值)</h2>"
         + _table(
-            ["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"], missing, {1, 3, 4}
+            ["indicator", "imputed", "rules", "pending (待评估)", "changed by an outlier rule"],
+            missing,
+            {1: "count", 3: "count", 4: "count"},
         )
         + "<h3>Sample of pending customers</h3>"
         + _table(["customer", "name", "missing indicators"], pending),
@@ -244,13 +370,13 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         + _table(
             ["rule", "reason code", "action", "lines flagged", "action applied", "amount removed (CNY)"],
             outlier_counts,
-            {3, 4, 5},
+            {3: "count", 4: "count", 5: "money"},
         )
         + "<h3>Sample</h3>"
         + _table(
             ["order", "line", "customer", "date", "rule", "action", "original", "corrected", "detail"],
             outlier_sample,
-            {6, 7},
+            {6: "money", 7: "money"},
         ),
         f"<h2>6. Quarantined rows</h2><p>{quarantine_total:,} rows did not parse; contact data masked.</p>"
         + _table(
@@ -261,12 +387,15 @@ def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
         + _table(
             ["check", "subject", "expected", "value", "parts", "value", "difference", "balanced"],
             reconciliation,
-            {3, 5, 6},
+            {3: "money", 5: "money", 6: "money"},
         ),
         "<h2>8. Tiers</h2>"
-        + _table(["tier", "名称", "customers", "share %", "spend 10k CNY", "spend share %"], tiers, {2, 3, 4, 5})
+        + "<p>Computed tier (<code>tier_summary</code>); margin % is spend-weighted.</p>"
+        + _table(tier_columns, tiers, {2: "count", 3: "pct", 4: "money", 5: "pct", 6: "pct"})
+        + "<p>Effective tier, the one the business acts on (<code>tier_summary_effective</code>).</p>"
+        + _table(tier_columns, effective_tiers, {2: "count", 3: "pct", 4: "money", 5: "pct", 6: "pct"})
         + f'<div class="charts">{score_chart}{share_chart}</div>',
-        "<h2>9. Published tables</h2>" + _table(["table", "rows", "published at"], published, {1}),
+        "<h2>9. Published tables</h2>" + _table(["table", "rows", "published at"], published, {1: "count"}),
     ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -290,6 +419,11 @@ td.empty {{ color: #888; font-style: italic; }}
 {"".join(sections)}
 </body></html>
 """
+
+
+def render_report(serving_path: Path, *, run_id: str, as_of: str) -> str:
+    """The report of one run as an HTML string, from the published serving file."""
+    return render(collect(serving_path, run_id=run_id, as_of=as_of))
 
 
 def write_report(database_path: Path, version_dir: Path, reports_dir: Path, *, run_id: str, as_of: str) -> Report:

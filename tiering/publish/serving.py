@@ -8,6 +8,7 @@ half-built state. Each publication is a complete version in its own folder::
     serving/current                   -> versions/<as-of>_<run>   (one symlink, switched at once)
     serving/tiering.duckdb            -> current/tiering.duckdb   (the paths BI users already use)
     serving/parquet                   -> current/parquet
+    serving/tiering.xlsx              -> current/tiering.xlsx     (the workbook for people)
     serving/reports/latest.html       -> ../current/report.html
 
 A version is written under a hidden name and renamed into ``versions/`` only when all of it
@@ -33,12 +34,16 @@ import duckdb
 
 from tiering import settings
 from tiering.faults import crash_point
+from tiering.publish import catalog
+from tiering.publish.workbook import SHEETS as WORKBOOK_SHEETS  # noqa: I001
+from tiering.publish.workbook import WORKBOOK_FILE, write_workbook
 
 # Published table -> the warehouse relation it copies. The names are a contract with BI users.
 PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
     "customer_indicator_scores": "marts.customer_indicator_scores",
     "tier_summary": "marts.tier_summary",
+    "tier_summary_effective": "marts.tier_summary_effective",
     "tier_changes": "marts.tier_changes",
     "churn_risk_customers": "marts.churn_risk_customers",
     "tier_migration": "marts.tier_migration",
@@ -123,7 +128,10 @@ def _ensure_stable_paths(serving_dir: Path) -> None:
             if path.exists() and not path.is_symlink():
                 os.replace(path, legacy / path.name)
         (legacy / COMPLETE_MARKER).write_text("the serving folder as it was before versions\n", encoding="utf-8")
-    for link, target in ((database, f"{CURRENT}/{DATABASE_FILE}"), (parquet, f"{CURRENT}/{PARQUET_DIR}")):
+    links = [(database, f"{CURRENT}/{DATABASE_FILE}"), (parquet, f"{CURRENT}/{PARQUET_DIR}")]
+    if (serving_dir / CURRENT / WORKBOOK_FILE).exists():
+        links.append((serving_dir / WORKBOOK_FILE, f"{CURRENT}/{WORKBOOK_FILE}"))
+    for link, target in links:
         if not link.is_symlink() or os.readlink(link) != target:
             _symlink(target, link)
     reports = serving_dir / "reports"
@@ -191,6 +199,8 @@ def publish(
     before_switch: Callable[[], None] | None = None,
     duckdb_config: dict[str, str] | None = None,
     read_relation: Callable[[str], str] | None = None,
+    docs: dict[str, catalog.TableDoc] | None = None,
+    workbook_max_rows: int = 10_000,
 ) -> Publication:
     """Write a complete serving version from the warehouse's marts, then switch readers to it.
 
@@ -198,8 +208,14 @@ def publish(
     report); ``before_switch()`` runs after the version is complete and before the switch (the
     run accepts its deliveries there). ``read_relation(relation)``: SQL that reads a mart from
     elsewhere than the DuckDB warehouse (the Spark warehouse's Parquet: tiering.spark.warehouse).
+
+    Types: the DuckDB file keeps the warehouse's exact DECIMALs (DuckDB hands them to pandas as
+    float64, and ODBC to Power BI and Excel as numbers); the Parquet files carry them as DOUBLE,
+    which every Parquet reader takes as a number (pyarrow would hand pandas ``Decimal`` objects).
+    Every table and column carries its dbt description (``docs``, from the manifest by default).
     """
     tables = tables or PUBLISHED_TABLES
+    docs = docs if docs is not None else catalog.load(tables)
     remove_stale(serving_dir, keep_versions)
     version = f"{as_of}_{run_id[:8]}"
     root = versions_dir(serving_dir)
@@ -214,10 +230,22 @@ def publish(
         for name, relation in tables.items():
             source = read_relation(relation) if read_relation else f"warehouse.{relation}"
             connection.execute(f"create table main.{name} as select * from {source}")
+            doc = docs.get(name, catalog.TableDoc())
+            columns = connection.execute(
+                "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+                "and schema_name = 'main' and table_name = ? order by column_index",
+                [name],
+            ).fetchall()
+            for statement in catalog.comment_statements(name, doc, [column for column, _ in columns]):
+                connection.execute(statement)
+            numbers = ", ".join(
+                f'cast("{column}" as double) as "{column}"' if kind.startswith("DECIMAL") else f'"{column}"'
+                for column, kind in columns
+            )
             # COPY answers with the number of rows it wrote.
             row_counts[name] = connection.execute(
-                f"copy main.{name} to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
-                "(format parquet, compression zstd)"
+                f"copy (select {numbers} from main.{name}) to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
+                f"(format parquet, compression zstd, kv_metadata {catalog.parquet_metadata(doc)})"
             ).fetchall()[0][0]
             crash_point("publish:writing_version")
         connection.execute(
@@ -237,6 +265,8 @@ def publish(
             },
         )
         connection.execute("detach warehouse")
+    if all(sheet.table in tables for sheet in WORKBOOK_SHEETS):
+        write_workbook(database, staging / WORKBOOK_FILE, as_of=as_of, docs=docs, max_rows=workbook_max_rows)
     if write_extras:
         write_extras(staging)
     (staging / COMPLETE_MARKER).write_text(f"{run_id}\n{as_of}\n{published_at.isoformat()}\n", encoding="utf-8")
@@ -254,17 +284,25 @@ def publish(
     return Publication(version, final, serving_dir / DATABASE_FILE, serving_dir / PARQUET_DIR, row_counts, published_at)
 
 
-def read_tier_summary(serving_path: Path, as_of: str | None = None) -> list[dict]:
-    """The published tier summary of one as-of date (the newest if not given), read-only."""
+# The two tier summaries: of the computed tier (what the rubric gives tonight) and of the
+# effective tier (what the business acts on, after the re-tier rules).
+TIER_SUMMARIES = {"computed": "tier_summary", "effective": "tier_summary_effective"}
+
+
+def read_tier_summary(serving_path: Path, as_of: str | None = None, basis: str = "computed") -> list[dict]:
+    """The published tier summary of one as-of date (the newest if not given), read-only: the
+    tier rows, then the total row. ``basis`` is ``computed`` (tier_summary) or ``effective``
+    (tier_summary_effective)."""
+    table = TIER_SUMMARIES[basis]
     with duckdb.connect(str(serving_path), read_only=True) as connection:
-        date_filter = "cast(? as date)" if as_of else "(select max(as_of_date) from tier_summary)"
+        date_filter = "cast(? as date)" if as_of else f"(select max(as_of_date) from {table})"
         cursor = connection.execute(
             f"""
             select as_of_date, tier, tier_name_zh, customer_count, customer_share_pct,
-                   total_spend_10k, spend_share_pct, avg_margin_pct
-            from tier_summary
+                   total_spend_10k, spend_share_pct, avg_margin_pct, is_total_row, tier_basis
+            from {table}
             where as_of_date = {date_filter}
-            order by sort_order
+            order by is_total_row, sort_order
             """,
             [as_of] if as_of else [],
         )
@@ -282,10 +320,11 @@ def _pad(text: str, width: int) -> str:
 
 
 def format_tier_summary(rows: list[dict]) -> str:
+    """The summary as a text table; the total row is the published one (margin spend-weighted)."""
     if not rows:
         return "No tier summary published yet."
     lines = [
-        f"Tier summary as of {rows[0]['as_of_date']}",
+        f"Tier summary ({rows[0]['tier_basis']} tier) as of {rows[0]['as_of_date']}; margin % is spend-weighted",
         f"{'tier':<10} {_pad('name', 10)} {'customers':>9} {'share %':>8} "
         f"{'spend 10k CNY':>14} {'spend %':>8} {'margin %':>9}",
     ]
@@ -300,7 +339,4 @@ def format_tier_summary(rows: list[dict]) -> str:
             f"{number(row['total_spend_10k']):>14} {number(row['spend_share_pct']):>8} "
             f"{number(row['avg_margin_pct']):>9}"
         )
-    total_customers = sum(row["customer_count"] for row in rows)
-    total_spend = sum(float(row["total_spend_10k"] or 0) for row in rows)
-    lines.append(f"{'total':<10} {'':<10} {total_customers:>9} {'':>8} {number(total_spend):>14}")
     return "\n".join(lines)

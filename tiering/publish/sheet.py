@@ -17,6 +17,26 @@ import duckdb
 
 from tiering.publish.serving import _display_width, _pad
 
+# Why a raw value is empty (customer_indicator_scores.missing_reason), as the sheet says it.
+MISSING_REASONS = {
+    "no_erp_record": "no ERP record: no order or invoice figure exists",
+    "no_crm_record": "no CRM record",
+    "no_revenue_in_period": "no revenue in the period",
+    "no_order_in_period": "no order in the period",
+    "no_invoice_due_in_period": "no invoice due in the period",
+    "no_active_category": "no active product category",
+    "empty_in_crm": "empty in the CRM",
+    "industry_not_in_growth_rates": "industry not in the growth-rate table",
+    "no_relationship_start": "no first deal date",
+    "relationship_starts_after_as_of_date": "first deal after the as-of date",
+    "unknown_category": "a category the rubric does not list",
+    "never_ordered": "never ordered: scored as the worst value",
+}
+
+
+def describe_missing(reason: str | None) -> str:
+    return MISSING_REASONS.get(reason, reason) if reason else ""
+
 
 class SheetError(LookupError):
     """Nothing published for the customer or date asked for."""
@@ -30,13 +50,26 @@ class Sheet:
     @property
     def note(self) -> str:
         notes = []
-        pending = [row["indicator"] for row in self.indicators if row["is_pending"]]
-        imputed = [row["indicator"] for row in self.indicators if row["is_imputed"]]
+
+        def listed(rows: list[dict]) -> str:
+            return ", ".join(
+                f"{row['indicator']} ({describe_missing(row['missing_reason'])})"
+                if row["missing_reason"]
+                else row["indicator"]
+                for row in rows
+            )
+
+        pending = [row for row in self.indicators if row["is_pending"]]
+        imputed = [row for row in self.indicators if row["is_imputed"]]
+        worst = [row for row in self.indicators if row["missing_reason"] == "never_ordered"]
         outliers = [row["indicator"] for row in self.indicators if row["is_outlier_affected"]]
         if pending:
-            notes.append(f"待评估 (pending evaluation): missing {', '.join(pending)}; complete them and re-run")
+            notes.append(f"待评估 (pending evaluation): missing {listed(pending)}; complete them and re-run")
         if imputed:
-            notes.append(f"imputed (lowest score of the method): {', '.join(imputed)}")
+            rules = sorted({row["imputation_rule"] for row in imputed if row["imputation_rule"]})
+            notes.append(f"imputed ({', '.join(rules)}): {listed(imputed)}")
+        if worst:
+            notes.append(f"never ordered, scored as the worst value: {', '.join(row['indicator'] for row in worst)}")
         if outliers:
             notes.append(f"rests on figures flagged as outliers: {', '.join(outliers)}")
         if not notes:
@@ -73,8 +106,8 @@ def read_sheet(serving_path: Path, customer_id: str, as_of: str | None = None) -
         cursor = connection.execute(
             """
             select dimension, indicator, indicator_name_zh, unit, raw_value, raw_category, score, weight,
-                   weighted_score, dimension_weight, composite_contribution, is_imputed, is_pending,
-                   is_outlier_affected
+                   weighted_score, dimension_weight, composite_contribution, is_imputed, imputation_rule,
+                   is_pending, is_outlier_affected, missing_reason
             from customer_indicator_scores
             where customer_id = ? and as_of_date = ?
             order by dimension_weight desc, dimension, weight desc, indicator
@@ -96,7 +129,7 @@ def _raw(row: dict) -> str:
     if row["raw_category"] is not None:
         return row["raw_category"]
     if row["raw_value"] is None:
-        return "(missing)"
+        return "(never ordered)" if row["missing_reason"] == "never_ordered" else "(missing)"
     return f"{_number(row['raw_value'])} {row['unit'] or ''}".strip()
 
 
@@ -144,7 +177,7 @@ def format_sheet(sheet: Sheet) -> str:
         f"classes          ABC {c['abc_class']}, RFM {c['rfm_segment']}, "
         f"value x potential {c['value_potential_class'] or '-'}",
         f"note             {sheet.note}",
-        "(* imputed, ? pending, ! outlier-affected)",
+        "(* imputed, ? pending, ! outlier-affected; the note says why a value is missing)",
     ]
     return "\n".join(lines)
 

@@ -17,32 +17,13 @@ from datetime import date
 
 import duckdb
 
+from tiering import credit_code
 from tiering.ingest.contract import ENTITIES
 
 QUALITY_SCHEMA = "quality"
 
-CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
-
-def credit_code_valid_sql(column: str) -> str:
-    """SQL: is ``column`` a unified social credit code with a valid GB 32100-2015 check character?
-
-    Null for an empty code. The same rule as ``tiering.demo.generate.is_valid_credit_code`` and the
-    dbt macro ``credit_code_is_valid``, in plain SQL so DuckDB computes it over the whole table.
-    """
-    charset = f"'{CREDIT_CODE_CHARSET}'"
-
-    def index(position: int) -> str:
-        return f"strpos({charset}, substr({column}, {position}, 1))"
-
-    in_charset = " and ".join(f"{index(i)} > 0" for i in range(1, 19))
-    total = " + ".join(f"({index(i)} - 1) * {w}" for i, w in enumerate(CREDIT_CODE_WEIGHTS, start=1))
-    return (
-        f"case when nullif(trim({column}), '') is null then null "
-        f"when length({column}) <> 18 or not ({in_charset}) then false "
-        f"else substr({column}, 18, 1) = substr({charset}, ((31 - ({total}) % 31) % 31) + 1, 1) end"
-    )
+# The credit-code rule lives in tiering.credit_code.
+credit_code_valid_sql = credit_code.is_valid_sql
 
 
 def _after_as_of(column: str) -> str:

@@ -4,7 +4,7 @@ A user (or a panel of experts) compares every pair of dimensions, or of a dimens
 indicators, on Saaty's 1-9 scale: a[i][j] = how much more important i is than j, and
 a[j][i] = 1 / a[i][j]. The weights are the principal eigenvector of the matrix, normalised
 to sum to 1; λmax is its eigenvalue, CI = (λmax − n) / (n − 1) and CR = CI / RI with Saaty's
-random index RI. A matrix with CR ≥ 0.10 is too inconsistent to use (DOMAIN.md §2).
+random index RI. A matrix with CR ≥ 0.10 is too inconsistent to use (docs/method.md).
 
 Matrix files, YAML::
 

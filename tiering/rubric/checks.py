@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-SEEDS_DIR = Path(__file__).resolve().parents[2] / "seeds"
+from tiering.settings import SEEDS_DIR
 
 # Every indicator the pipeline measures (int_customer_indicators_computed); a preset picks from these.
 KNOWN_INDICATORS = (
@@ -42,13 +42,21 @@ SCORING_METHODS = ("bands", "linear", "percentile", "categories")
 DIRECTIONS = ("higher_is_better", "lower_is_better")
 MISSING_POLICIES = ("pending", "lowest_band")
 SETTINGS = {
-    "spend_period": ("trailing_12_months", "calendar_year", "fiscal_year"),
+    "spend_period": (
+        "trailing_12_months",
+        "calendar_year",
+        "fiscal_year",
+        "calendar_year_to_date",
+        "fiscal_year_to_date",
+    ),
     "fiscal_year_start_month": None,
     "amount_basis": ("excl_tax", "incl_tax"),
     "abc_a_cutoff_pct": None,
     "abc_b_cutoff_pct": None,
     "value_potential_value_threshold": None,
     "value_potential_potential_threshold": None,
+    "value_potential_value_weight_pct": None,
+    "value_potential_potential_weight_pct": None,
 }
 
 DIMENSIONS_FILE = "rubric_dimensions.csv"
@@ -80,6 +88,10 @@ REQUIRED_COLUMNS = {
 }
 
 HUNDRED = Decimal(100)
+# Band and tier bounds are typed DECIMAL(18,4) / DECIMAL(9,4) in dbt_project.yml: a bound with
+# more decimals would be rounded silently when seeded. Raw values are floored to 6 decimals and
+# composites to 4, which keeps every comparison with a bound of at most 4 decimals exact.
+BOUND_DECIMALS = 4
 
 
 @dataclass(frozen=True)
@@ -179,6 +191,16 @@ def _check_tiling(
         first, last = position == 0, position == len(ordered) - 1
         if lower is not None and upper is not None and lower >= upper:
             problems.append(Problem(file, row.number, subject, "the lower bound is not below the upper bound"))
+        for bound in (lower, upper):
+            if bound is not None and bound.normalize().as_tuple().exponent < -BOUND_DECIMALS:
+                problems.append(
+                    Problem(
+                        file,
+                        row.number,
+                        subject,
+                        f"bound {bound} has more than {BOUND_DECIMALS} decimals; the seed would round it",
+                    )
+                )
         if first and lower is not None:
             problems.append(
                 Problem(
@@ -247,9 +269,52 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     setting_rows = _read(seeds_dir, SETTINGS_FILE, problems)
     growth_rows = _read(seeds_dir, GROWTH_FILE, problems)
 
-    # --- dimensions: unique per preset, weights sum to 100 ---------------------------------
-    dimensions: dict[tuple[str, str], _Row] = {}
-    dimension_groups: dict[str, list[tuple[_Row, Decimal | None]]] = defaultdict(list)
+    dimensions, dimension_weights = _check_dimensions(dimension_rows, problems)
+    _check_dimension_weights_sum(dimension_weights, problems)
+    _check_active_preset(active, dimension_weights, problems)
+
+    indicators, indicator_weights = _check_indicators(indicator_rows, dimensions, problems)
+    _check_indicator_weights_sum(indicator_weights, problems)
+    _check_every_dimension_has_indicators(dimensions, indicator_weights, problems)
+
+    bands = _check_bands(band_rows, indicators, problems)
+    _check_bands_tile_and_follow_direction(bands, indicators, problems)
+    _check_banded_indicators_have_bands(indicators, bands, problems)
+
+    categories = _check_categories(category_rows, indicators, problems)
+    _check_categorised_indicators_have_categories(indicators, categories, problems)
+
+    _check_tiers(tier_rows, problems)
+
+    settings = _check_settings(setting_rows, problems)
+    _check_settings_present(setting_rows, settings, problems)
+    _check_value_potential_weights_sum(setting_rows, settings, problems)
+    _check_abc_cutoffs_ordered(setting_rows, settings, problems)
+
+    _check_growth_rates(growth_rows, problems)
+    return problems
+
+
+# --- the steps of check_rubric, in the order it runs them ----------------------------------------
+
+_Key = tuple[str, str]  # (rubric, indicator) or (rubric, dimension)
+_Weighted = list[tuple[_Row, Decimal | None]]
+
+
+def _weight(row: _Row, file: str, subject: str, problems: list[Problem]) -> Decimal | None:
+    """The row's weight_pct, reported when empty, not a number or not within 0 (exclusive) and 100."""
+    weight = _number(row, "weight_pct", file, subject, problems, required=True)
+    if weight is not None and not Decimal(0) < weight <= HUNDRED:
+        problems.append(Problem(file, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"))
+    return weight
+
+
+def _check_dimensions(
+    dimension_rows: list[_Row], problems: list[Problem]
+) -> tuple[dict[_Key, _Row], dict[str, _Weighted]]:
+    """Dimensions are named, unique per preset and weighted; returns them and their weights by preset."""
+    dimensions: dict[_Key, _Row] = {}
+    dimension_weights: dict[str, _Weighted] = defaultdict(list)
     for row in dimension_rows:
         subject = f"{row['rubric']} {row['dimension']}"
         if not row["rubric"] or not row["dimension"]:
@@ -264,15 +329,14 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
             )
             continue
         dimensions[key] = row
-        weight = _number(row, "weight_pct", DIMENSIONS_FILE, subject, problems, required=True)
-        if weight is not None and not Decimal(0) < weight <= HUNDRED:
-            problems.append(
-                Problem(
-                    DIMENSIONS_FILE, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"
-                )
-            )
-        dimension_groups[row["rubric"]].append((row, weight))
-    for rubric, members in dimension_groups.items():
+        weight = _weight(row, DIMENSIONS_FILE, subject, problems)
+        dimension_weights[row["rubric"]].append((row, weight))
+    return dimensions, dimension_weights
+
+
+def _check_dimension_weights_sum(dimension_weights: dict[str, _Weighted], problems: list[Problem]) -> None:
+    """The dimension weights of each preset sum to 100."""
+    for rubric, members in dimension_weights.items():
         _check_sum(
             DIMENSIONS_FILE,
             f"rubric {rubric}",
@@ -281,8 +345,12 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
             "the dimension weights",
             problems,
         )
-    presets = sorted(dimension_groups)
-    if active is not None and active not in dimension_groups:
+
+
+def _check_active_preset(active: str | None, dimension_weights: dict[str, _Weighted], problems: list[Problem]) -> None:
+    """The preset asked for (TIERING_RUBRIC), if any, has at least one dimension."""
+    presets = sorted(dimension_weights)
+    if active is not None and active not in dimension_weights:
         problems.append(
             Problem(
                 DIMENSIONS_FILE,
@@ -292,9 +360,16 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
             )
         )
 
-    # --- indicators ---------------------------------------------------------------------------
-    indicators: dict[tuple[str, str], _Row] = {}
-    indicator_groups: dict[tuple[str, str], list[tuple[_Row, Decimal | None]]] = defaultdict(list)
+
+def _check_indicators(
+    indicator_rows: list[_Row], dimensions: dict[_Key, _Row], problems: list[Problem]
+) -> tuple[dict[_Key, _Row], dict[_Key, _Weighted]]:
+    """Indicators are unique, measured, in a known dimension, with valid options, weight and linear range.
+
+    Returns them by (rubric, indicator) and their weights by (rubric, dimension).
+    """
+    indicators: dict[_Key, _Row] = {}
+    indicator_weights: dict[_Key, _Weighted] = defaultdict(list)
     for row in indicator_rows:
         subject = f"{row['rubric']} {row['indicator']}"
         key = (row["rubric"], row["indicator"])
@@ -337,13 +412,7 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                         f"{column} {row[column]!r} is not one of {', '.join(allowed)}",
                     )
                 )
-        weight = _number(row, "weight_pct", INDICATORS_FILE, subject, problems, required=True)
-        if weight is not None and not Decimal(0) < weight <= HUNDRED:
-            problems.append(
-                Problem(
-                    INDICATORS_FILE, row.number, subject, f"weight_pct {weight} is not within 0 (exclusive) and 100"
-                )
-            )
+        weight = _weight(row, INDICATORS_FILE, subject, problems)
         if row["scoring_method"] == "linear":
             low = _number(row, "linear_min", INDICATORS_FILE, subject, problems, required=True)
             high = _number(row, "linear_max", INDICATORS_FILE, subject, problems, required=True)
@@ -351,8 +420,13 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                 problems.append(
                     Problem(INDICATORS_FILE, row.number, subject, f"linear_min {low} is not below linear_max {high}")
                 )
-        indicator_groups[(row["rubric"], row["dimension"])].append((row, weight))
-    for (rubric, dimension), members in indicator_groups.items():
+        indicator_weights[(row["rubric"], row["dimension"])].append((row, weight))
+    return indicators, indicator_weights
+
+
+def _check_indicator_weights_sum(indicator_weights: dict[_Key, _Weighted], problems: list[Problem]) -> None:
+    """The indicator weights within each dimension of each preset sum to 100."""
+    for (rubric, dimension), members in indicator_weights.items():
         _check_sum(
             INDICATORS_FILE,
             f"{rubric} {dimension}",
@@ -361,8 +435,14 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
             f"the indicator weights of dimension {dimension!r}",
             problems,
         )
+
+
+def _check_every_dimension_has_indicators(
+    dimensions: dict[_Key, _Row], indicator_weights: dict[_Key, _Weighted], problems: list[Problem]
+) -> None:
+    """Every dimension has at least one indicator."""
     for (rubric, dimension), row in dimensions.items():
-        if (rubric, dimension) not in indicator_groups:
+        if (rubric, dimension) not in indicator_weights:
             problems.append(
                 Problem(
                     DIMENSIONS_FILE,
@@ -372,8 +452,13 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                 )
             )
 
-    # --- bands: reference a bands indicator, score 0-100, tile, follow the direction ------------
-    bands_by_indicator: dict[tuple[str, str], list] = defaultdict(list)
+
+def _check_bands(band_rows: list[_Row], indicators: dict[_Key, _Row], problems: list[Problem]) -> dict[_Key, list]:
+    """Bands have numeric bounds, belong to an indicator scored by bands and score 0-100.
+
+    Returns the bands of each known indicator as (row, subject, lower, upper, score).
+    """
+    bands_by_indicator: dict[_Key, list] = defaultdict(list)
     for row in band_rows:
         key = (row["rubric"], row["indicator"])
         lower = _number(row, "lower_bound", BANDS_FILE, f"{key[0]} {key[1]}", problems, required=False)
@@ -402,6 +487,13 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
         if score is not None and not Decimal(0) <= score <= HUNDRED:
             problems.append(Problem(BANDS_FILE, row.number, subject, f"score {score} is not within 0-100"))
         bands_by_indicator[key].append((row, subject, lower, upper, score))
+    return bands_by_indicator
+
+
+def _check_bands_tile_and_follow_direction(
+    bands_by_indicator: dict[_Key, list], indicators: dict[_Key, _Row], problems: list[Problem]
+) -> None:
+    """Each indicator's bands tile the number line and their scores follow its direction."""
     for key, bands in bands_by_indicator.items():
         ordered = _check_tiling(BANDS_FILE, [band[:4] for band in bands], problems)
         scores = {band[0].number: band[4] for band in bands}
@@ -430,6 +522,12 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                         f"though {key[1]} is lower_is_better",
                     )
                 )
+
+
+def _check_banded_indicators_have_bands(
+    indicators: dict[_Key, _Row], bands_by_indicator: dict[_Key, list], problems: list[Problem]
+) -> None:
+    """Every indicator scored by bands has at least one band."""
     for key, row in indicators.items():
         if row["scoring_method"] == "bands" and key not in bands_by_indicator:
             problems.append(
@@ -441,7 +539,11 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                 )
             )
 
-    # --- categories ------------------------------------------------------------------------------
+
+def _check_categories(
+    category_rows: list[_Row], indicators: dict[_Key, _Row], problems: list[Problem]
+) -> dict[tuple[str, str, str], _Row]:
+    """Categories belong to an indicator scored by categories, score 0-100 and are unique; returns them."""
     seen_categories: dict[tuple[str, str, str], _Row] = {}
     for row in category_rows:
         key = (row["rubric"], row["indicator"])
@@ -479,6 +581,13 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                 )
             )
         seen_categories[full_key] = row
+    return seen_categories
+
+
+def _check_categorised_indicators_have_categories(
+    indicators: dict[_Key, _Row], seen_categories: dict[tuple[str, str, str], _Row], problems: list[Problem]
+) -> None:
+    """Every indicator scored by categories has at least one category."""
     for key, row in indicators.items():
         if row["scoring_method"] == "categories" and not any(k[:2] == key for k in seen_categories):
             problems.append(
@@ -490,7 +599,9 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                 )
             )
 
-    # --- tiers: the banded tiers cover 0-100 without gap or overlap; pending exists ----------------
+
+def _check_tiers(tier_rows: list[_Row], problems: list[Problem]) -> None:
+    """Tiers are unique, the banded ones cover 0-100 without gap or overlap, and `pending` exists."""
     tier_bands = []
     tier_names: dict[str, _Row] = {}
     for row in tier_rows:
@@ -526,7 +637,9 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     if tier_bands:
         _check_tiling(TIERS_FILE, tier_bands, problems)
 
-    # --- settings ----------------------------------------------------------------------------------
+
+def _check_settings(setting_rows: list[_Row], problems: list[Problem]) -> dict[str, str]:
+    """Settings are known, set once and have an allowed value; returns them by name."""
     settings: dict[str, str] = {}
     for row in setting_rows:
         name, value = row["setting"], row["setting_value"]
@@ -547,9 +660,41 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
                 problems.append(Problem(SETTINGS_FILE, row.number, name, f"{value} is not a month 1-12"))
             elif number is not None and not Decimal(0) <= number <= HUNDRED:
                 problems.append(Problem(SETTINGS_FILE, row.number, name, f"{value} is not within 0-100"))
+    return settings
+
+
+def _check_settings_present(setting_rows: list[_Row], settings: dict[str, str], problems: list[Problem]) -> None:
+    """Every setting is present (when the settings file has any row)."""
     for name in SETTINGS:
         if setting_rows and name not in settings:
             problems.append(Problem(SETTINGS_FILE, None, name, "is missing"))
+
+
+def _check_value_potential_weights_sum(
+    setting_rows: list[_Row], settings: dict[str, str], problems: list[Problem]
+) -> None:
+    """The value and potential weights of the value/potential matrix sum to 100."""
+    try:
+        value_weight = Decimal(settings["value_potential_value_weight_pct"])
+        potential_weight = Decimal(settings["value_potential_potential_weight_pct"])
+        if value_weight + potential_weight != HUNDRED:
+            row = next(r for r in setting_rows if r["setting"] == "value_potential_potential_weight_pct")
+            problems.append(
+                Problem(
+                    SETTINGS_FILE,
+                    row.number,
+                    "value_potential_potential_weight_pct",
+                    f"value_potential_value_weight_pct {value_weight.normalize():f} + "
+                    f"value_potential_potential_weight_pct {potential_weight.normalize():f} = "
+                    f"{(value_weight + potential_weight).normalize():f}; the two weights must sum to 100",
+                )
+            )
+    except (KeyError, InvalidOperation):
+        pass  # missing or not a number: reported above
+
+
+def _check_abc_cutoffs_ordered(setting_rows: list[_Row], settings: dict[str, str], problems: list[Problem]) -> None:
+    """The ABC cutoff of class A is below that of class B."""
     try:
         if Decimal(settings["abc_a_cutoff_pct"]) >= Decimal(settings["abc_b_cutoff_pct"]):
             row = next(r for r in setting_rows if r["setting"] == "abc_b_cutoff_pct")
@@ -557,7 +702,9 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
     except (KeyError, InvalidOperation):
         pass  # reported above
 
-    # --- industry growth rates ------------------------------------------------------------------------
+
+def _check_growth_rates(growth_rows: list[_Row], problems: list[Problem]) -> None:
+    """Industries are unique and each has a numeric growth rate."""
     industries: dict[str, _Row] = {}
     for row in growth_rows:
         if row["industry"] in industries:
@@ -571,8 +718,6 @@ def check_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> list
             )
         industries[row["industry"]] = row
         _number(row, "growth_rate_pct", GROWTH_FILE, row["industry"], problems, required=True)
-
-    return problems
 
 
 def validate_rubric(seeds_dir: Path = SEEDS_DIR, active: str | None = None) -> None:

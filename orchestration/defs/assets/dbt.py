@@ -130,10 +130,18 @@ def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, tiering:
         hand_over_to_spark(context, config)
     crash_point("dbt:before")
     fail_point("dbt:before")
-    for count, event in enumerate(dbt.cli(args, context=context).stream(), start=1):
-        if count == 20:
-            crash_point("dbt:running")
-        yield event
+    invocation = dbt.cli(args, context=context)
+    try:
+        for count, event in enumerate(invocation.stream(), start=1):
+            if count == 20:
+                crash_point("dbt:running")
+            yield event
+    finally:
+        # A step that stops early (an error reading dbt's events, a cancelled run) must not
+        # leave dbt running with the warehouse locked: the failure hook rolls back next.
+        if invocation.process.poll() is None:
+            invocation.process.terminate()
+            invocation.process.wait(timeout=60)
 
 
 defs = dg.Definitions(assets=[tiering_dbt])

@@ -9,9 +9,10 @@ from dagster_dbt import get_asset_key_for_model
 from orchestration.defs.assets.dbt import tiering_dbt
 from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
 from orchestration.defs.metadata import OWNERS
+from orchestration.defs.project import dbt_project
 from orchestration.defs.warehouse import WarehouseLock
 from tiering.ingest import ledger
-from tiering.publish import report
+from tiering.publish import catalog, report
 from tiering.publish import serving as publish
 
 
@@ -37,7 +38,8 @@ def spark_relation_reader(config):
     deps=[get_asset_key_for_model([tiering_dbt], model) for model in publish.PUBLISHED_TABLES],
     description=(
         "The published tier tables for BI, as one version: serving/tiering.duckdb, "
-        "serving/parquet/*.parquet and the auditor report, written complete beside the previous "
+        "serving/parquet/*.parquet, the Excel workbook serving/tiering.xlsx and the auditor report, "
+        "written complete beside the previous "
         "version and switched in by one atomic rename, only after every upstream step and blocking "
         "check passed. The run's deliveries are accepted just before the switch."
     ),
@@ -68,15 +70,21 @@ def serving_tiering(
         before_switch=accept_deliveries,
         duckdb_config=config.duckdb_config,
         read_relation=spark_relation_reader(config),
+        docs=catalog.load(publish.PUBLISHED_TABLES, dbt_project.manifest_path),
+        workbook_max_rows=config.excel_max_rows,
     )
     counts = report.cleaning_counts(config.serving_path, as_of=as_of)
-    summary = publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of))
+    summary = "\n\n".join(
+        publish.format_tier_summary(publish.read_tier_summary(config.serving_path, as_of, basis))
+        for basis in ("computed", "effective")
+    )
     context.log.info("\n" + summary)
     return dg.MaterializeResult(
         metadata={
             "version": publication.version,
             "serving_path": dg.MetadataValue.path(str(publication.serving_path)),
             "parquet_dir": dg.MetadataValue.path(str(publication.parquet_dir)),
+            "workbook": dg.MetadataValue.path(str(config.serving_dir / "tiering.xlsx")),
             "report": dg.MetadataValue.path(str(config.reports_dir / "latest.html")),
             "as_of_date": as_of,
             **{f"rows_{name}": count for name, count in publication.row_counts.items()},

@@ -6,6 +6,9 @@
 --   industry_median: a missing value becomes the median of the customers of the same industry.
 --   none, or an indicator not listed: the value stays as measured; a missing one is left to the
 --     rubric's missing_policy (pending 待评估, or lowest_band).
+-- Only missing values are filled (and only measured spend is annualised): a customer without an
+-- ERP record has no spend to annualise, and a known-worst value (never ordered) is not missing.
+-- missing_reason stays beside an imputed value: it says why the value had to be imputed.
 -- is_outlier_affected: the indicator is computed from order lines and an outlier rule excluded or
 -- capped one of the customer's lines in the spend period.
 with indicator_values as (
@@ -53,6 +56,8 @@ with_rules as (
         indicator_values.raw_value as measured_value,
         indicator_values.raw_category,
         indicator_values.is_missing as is_measured_missing,
+        indicator_values.is_worst_value,
+        indicator_values.missing_reason,
         coalesce(indicator_rules.imputation_rule, 'none') as imputation_rule,
         indicator_rules.min_covered_days,
         coalesce(indicator_rules.uses_order_lines, false) as uses_order_lines,
@@ -83,11 +88,12 @@ imputed as (
         with_rules.*,
         case
             when with_rules.imputation_rule = 'annualise_covered_period'
+                and with_rules.measured_value is not null
                 and with_rules.is_period_partly_covered
                 and with_rules.covered_days >= coalesce(with_rules.min_covered_days, 1)
-                then {{ divide('with_rules.period_spend_cny * with_rules.period_days', 'with_rules.covered_days * 10000', scale=6) }}
+                then {{ exact_ratio('with_rules.period_spend_cny * with_rules.period_days', 'with_rules.covered_days * 10000') }}
             when with_rules.imputation_rule = 'industry_median'
-                and with_rules.measured_value is null
+                and with_rules.is_measured_missing
                 then cast(industry_medians.industry_median_value as decimal(18, 6))
         end as imputed_value
     from with_rules
@@ -103,7 +109,9 @@ final as (
         coalesce(imputed_value, measured_value) as raw_value,
         measured_value,
         raw_category,
-        coalesce(imputed_value, measured_value) is null and raw_category is null as is_missing,
+        coalesce(imputed_value, measured_value) is null and raw_category is null and not is_worst_value as is_missing,
+        is_worst_value,
+        missing_reason,
         imputed_value is not null as is_imputed,
         case when imputed_value is not null then imputation_rule end as imputation_rule,
         uses_order_lines and is_outlier_affected as is_outlier_affected

@@ -1,5 +1,6 @@
 -- Per golden customer: spend, revenue, cost, categories, orders and active months in the spend
--- period, spend in the period before it (the churn signals compare the two), the first and last
+-- period, spend in the prior period (same length, ending the day before the spend period starts;
+-- int_scoring_periods_resolved; the churn signals compare the two), the first and last
 -- confirmed order ever (up to the as-of date), and whether an outlier rule excluded or capped one
 -- of its lines in the period. The one pass over the attributed order lines.
 with order_lines as (
@@ -19,15 +20,6 @@ matched as (
 
 settings as (
     select * from {{ ref('int_scoring_periods_resolved') }}
-),
-
--- The period before has the same length and ends the day before this one starts.
-prior_periods as (
-    select
-        cast({{ dbt.dateadd('day', -1, 'period_start') }} as date) as prior_period_end,
-        cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'period_start'))) }} as date)
-            as prior_period_start
-    from settings
 ),
 
 excluded_in_period as (
@@ -57,12 +49,11 @@ aggregated as (
         max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end)
         = 1 as has_capped_line_in_period,
         sum(case
-            when order_lines.order_date between prior_periods.prior_period_start and prior_periods.prior_period_end
+            when order_lines.order_date between settings.prior_period_start and settings.prior_period_end
                 then order_lines.spend_amount
         end) as prior_period_spend_cny
     from order_lines
     cross join settings
-    cross join prior_periods
     group by order_lines.customer_id
 ),
 

@@ -41,7 +41,7 @@ repriced as (
             as amount_incl_tax,
         case
             when cleaned.outlier_action = 'cap'
-                then cast(round(cleaned.corrected_value / (1 + cleaned.tax_rate), 2) as decimal(18, 2))
+                then {{ tax_exclusive_cny('cleaned.corrected_value', 'cleaned.tax_rate') }}
             else cleaned.revenue_excl_tax
         end as revenue_excl_tax,
         cleaned.cost_excl_tax,

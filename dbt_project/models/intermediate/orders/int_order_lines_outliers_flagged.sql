@@ -30,13 +30,13 @@ priced as (
             when order_lines.amount_incl_tax > 0 and order_lines.cost_excl_tax > 0
                 then
                     ln(
-                        cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double)
+                        cast({{ tax_exclusive('order_lines.amount_incl_tax', 'order_lines.tax_rate') }} as double)
                         / cast(order_lines.cost_excl_tax as double)
                     )
         end as log_markup,
         case
             when order_lines.amount_incl_tax > 0
-                then ln(cast(order_lines.amount_incl_tax / (1 + order_lines.tax_rate) as double))
+                then ln(cast({{ tax_exclusive('order_lines.amount_incl_tax', 'order_lines.tax_rate') }} as double))
         end as log_revenue
     from order_lines
 ),

@@ -52,7 +52,7 @@ priced as (
         order_lines.amount_incl_tax_cny as amount_incl_tax,
         order_lines.tax_rate,
         order_lines.cost_excl_tax_cny as cost_excl_tax,
-        cast(round(order_lines.amount_incl_tax_cny / (1 + order_lines.tax_rate), 2) as decimal(18, 2))
+        {{ tax_exclusive_cny('order_lines.amount_incl_tax_cny', 'order_lines.tax_rate') }}
             as revenue_excl_tax,
         order_lines.currency,
         order_lines.cny_per_unit

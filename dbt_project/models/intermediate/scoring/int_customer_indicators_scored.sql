@@ -9,8 +9,12 @@
 --   categories  the score of the category in rubric_indicator_categories.
 -- A missing value (or a category the seed does not list) follows the indicator's
 -- missing_policy: `pending` leaves it unscored and the customer pending evaluation (待评估);
--- `lowest_band` gives it the lowest score its method can give, flagged as imputed. A missing
--- value is never silently scored as 0.
+-- `lowest_band` gives it the lowest score of the indicator's scale, flagged as imputed: the
+-- lowest band's score (40 on the default bands), the lowest category's, and 0 for linear and
+-- percentile, whose scales start at 0. A known-worst value (never ordered, is_worst_value) is
+-- not missing: it takes that same lowest score as a measured value, unflagged. missing_reason
+-- (from int_customer_indicators_computed, or unknown_category here) says why a value is empty;
+-- a missing value is never silently scored as 0.
 with indicator_values as (
     select * from {{ ref('int_indicator_values_imputed') }}
 ),
@@ -59,6 +63,8 @@ measured as (
         indicator_values.raw_category,
         indicator_values.is_outlier_affected,
         indicator_values.is_imputed as is_rule_imputed,
+        indicator_values.is_worst_value,
+        indicator_values.missing_reason as measured_missing_reason,
         indicator_values.imputation_rule as rule_imputation,
         indicators.scoring_method,
         indicators.direction,
@@ -153,11 +159,16 @@ with_policy as (
         indicators.unit,
         indicators.weight_pct,
         indicators.missing_policy,
-        scored.method_score is null as is_missing,
+        scored.method_score is null and not scored.is_worst_value as is_missing,
         cast(case
             when scored.method_score is not null then scored.method_score
+            when scored.is_worst_value then scored.lowest_score
             when indicators.missing_policy = 'lowest_band' then scored.lowest_score
-        end as decimal(9, 4)) as score
+        end as decimal(9, 4)) as score,
+        coalesce(
+            scored.measured_missing_reason,
+            case when scored.method_score is null and scored.raw_category is not null then 'unknown_category' end
+        ) as missing_reason
     from scored
     inner join indicators
         on scored.indicator = indicators.indicator
@@ -177,9 +188,9 @@ final as (
         with_policy.direction,
         with_policy.score,
         with_policy.weight_pct as weight,
-        cast({{ round_quotient('with_policy.score * with_policy.weight_pct', '100', 4) }} as decimal(9, 4)) as weighted_score,
+        cast(with_policy.score * with_policy.weight_pct * 0.01 as decimal(9, 4)) as weighted_score,
         dimensions.weight_pct as dimension_weight,
-        cast(round(with_policy.score * with_policy.weight_pct * dimensions.weight_pct / 10000, 4) as decimal(9, 4))
+        cast(with_policy.score * with_policy.weight_pct * dimensions.weight_pct * 0.0001 as decimal(9, 4))
             as composite_contribution,
         with_policy.is_missing,
         -- Filled either by a cleaning rule (int_indicator_values_imputed) or by the rubric's
@@ -191,7 +202,8 @@ final as (
             when with_policy.is_missing and with_policy.missing_policy = 'lowest_band' then 'lowest_band'
         end as imputation_rule,
         with_policy.is_missing and with_policy.missing_policy = 'pending' as is_pending,
-        with_policy.is_outlier_affected
+        with_policy.is_outlier_affected,
+        with_policy.missing_reason
     from with_policy
     inner join dimensions
         on with_policy.dimension = dimensions.dimension

@@ -79,6 +79,11 @@ period_complaints as (
 final as (
     select
         customers.customer_id,
+        -- Missing is not zero: a customer without an ERP record has no order or invoice figure at
+        -- all (the order-based indicators are missing); one with an ERP record and no order in
+        -- the period has spent 0. Likewise complaints need a CRM record.
+        customers.erp_customer_id is not null as has_erp_record,
+        customers.crm_customer_id is not null as has_crm_record,
         coalesce(customer_orders.period_spend_cny, 0) as period_spend_cny,
         customer_orders.period_revenue_excl_tax_cny,
         customer_orders.period_cost_excl_tax_cny,

@@ -1,5 +1,7 @@
 -- Composite score and tier per customer: composite = Σ dimension score × dimension weight,
--- placed in the tier whose band holds it. A customer with a pending indicator has no
+-- placed in the tier whose band holds it. The composite is exact, truncated (never rounded) to
+-- 4 decimals: the tier bounds have 4 decimals at most, so the published composite and the tier
+-- always agree (89.99996 is 89.9999, key, not 90.0000). A customer with a pending indicator has no
 -- composite and the tier `pending`. The default rubric's four dimension scores are pivoted
 -- out; other presets' dimensions are in the long form (int_customer_dimensions_scored).
 with dimension_scores as (
@@ -17,7 +19,9 @@ composited as (
         max(case when dimension = 'potential' then dimension_score end) as potential_score,
         max(case when dimension = 'risk' then dimension_score end) as risk_score,
         max(case when dimension = 'strategic' then dimension_score end) as strategic_score,
-        cast(round(sum(dimension_score * dimension_weight / 100), 4) as decimal(9, 4)) as weighted_total,
+        -- exact (no rounding before banding), truncated to the 4 decimals the tier bounds have
+        cast({{ exact_ratio('sum(dimension_score * dimension_weight)', 100, input_scale=8, scale=4) }} as decimal(9, 4))
+            as weighted_total,
         max(case when is_pending then 1 else 0 end) = 1 as is_pending
     from dimension_scores
     group by customer_id

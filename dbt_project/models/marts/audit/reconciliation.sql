@@ -102,7 +102,7 @@ outlier_spend as (
         outliers.line_no,
         case
             when settings.amount_basis = 'incl_tax' then coalesce(outliers.corrected_value, 0)
-            else coalesce(cast(round(outliers.corrected_value / (1 + outliers.tax_rate), 2) as decimal(18, 2)), 0)
+            else coalesce({{ tax_exclusive_cny('outliers.corrected_value', 'outliers.tax_rate') }}, 0)
         end as corrected_spend
     from outliers
     cross join settings

@@ -1,7 +1,12 @@
-{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(
+    materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date',
+    on_schema_change='append_new_columns'
+) }}
 -- Every change of a customer's effective tier, with the reason (cycle, spend_trigger or
--- inactivity_trigger), the composite before and after, and the indicators that moved most
--- since the previous as-of date.
+-- inactivity_trigger), the composite before and after, and the indicators that moved most.
+-- "Before" is the last tiering that set the old tier (the anchor: initial, cycle or trigger),
+-- not the previous as-of date: the tier was kept on the days between, so the change is
+-- explained against the figures it was decided on (composite_before_date).
 with stabilized as (
     select * from {{ ref('int_customer_tiers_stabilized') }}
     where as_of_date = {{ as_of_date() }}
@@ -40,7 +45,7 @@ indicator_moves as (
     left join indicator_scores as before_scores
         on
             changes.customer_id = before_scores.customer_id
-            and changes.previous_as_of_date = before_scores.as_of_date
+            and changes.previous_anchor_date = before_scores.as_of_date
             and after_scores.indicator = before_scores.indicator
 ),
 
@@ -65,12 +70,13 @@ final as (
         changes.previous_effective_tier as from_tier,
         changes.effective_tier as to_tier,
         changes.retier_reason as reason,
-        changes.previous_composite_score as composite_before,
+        changes.previous_anchor_composite_score as composite_before,
         changes.composite_score as composite_after,
         top_moves.indicators_moved_most,
         from_tiers.sort_order < to_tiers.sort_order as is_downgrade,
         changes.previous_as_of_date,
-        changes.anchor_spend_cny as spend_at_change_cny
+        changes.anchor_spend_cny as spend_at_change_cny,
+        changes.previous_anchor_date as composite_before_date
     from changes
     left join top_moves
         on changes.customer_id = top_moves.customer_id

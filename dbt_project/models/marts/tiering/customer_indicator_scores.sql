@@ -39,7 +39,8 @@ final as (
         indicator_scores.dimension_weight,
         indicator_scores.composite_contribution,
         indicator_scores.is_outlier_affected,
-        rubric.rubric
+        rubric.rubric,
+        indicator_scores.missing_reason
     from indicator_scores
     cross join rubric
     cross join periods

@@ -93,7 +93,8 @@ final as (
         stabilized.effective_tier,
         effective_tiers.tier_name_zh as effective_tier_name_zh,
         stabilized.retier_reason,
-        stabilized.anchor_date as last_tiered_date
+        stabilized.anchor_date as last_tiered_date,
+        classified.value_potential_score
     from customers
     inner join tiered
         on customers.customer_id = tiered.customer_id

@@ -1,5 +1,6 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each crm_complaints key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only.
+-- the row of the newest file (and the last row within it). Otherwise: names and types only,
+-- and severity and status read as codes (trimmed, lower-cased).
 with source as (
     select * from {{ source('raw', 'crm_complaints') }}
 ),
@@ -9,8 +10,8 @@ ranked as (
         ticket_id as complaint_id,
         crm_customer_id,
         opened_at,
-        severity,
-        status as complaint_status,
+        {{ normalize_code('severity') }} as severity,
+        {{ normalize_code('status') }} as complaint_status,
         _source_file as source_file,
         _source_row as source_row,
         _load_seq as load_seq,

@@ -1,5 +1,6 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each crm_customers key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only.
+-- the row of the newest file (and the last row within it). Otherwise: names and types only,
+-- and strategic_level read as a code (trimmed, lower-cased), as rubric_indicator_categories spells it.
 with source as (
     select * from {{ source('raw', 'crm_customers') }}
 ),
@@ -17,7 +18,7 @@ ranked as (
         first_deal_date,
         industry_rank,
         demand_match_pct,
-        strategic_level,
+        {{ normalize_code('strategic_level') }} as strategic_level,
         updated_at,
         _source_file as source_file,
         _source_row as source_row,

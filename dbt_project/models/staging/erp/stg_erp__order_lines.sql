@@ -1,5 +1,6 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each erp_orders key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only.
+-- the row of the newest file (and the last row within it). Otherwise: names and types only,
+-- and the status read as a code (trimmed, lower-cased): `Confirmed` is a confirmed line.
 with source as (
     select * from {{ source('raw', 'erp_orders') }}
 ),
@@ -10,7 +11,7 @@ ranked as (
         line_no,
         erp_customer_id,
         order_date,
-        status as order_status,
+        {{ normalize_code('status') }} as order_status,
         product_id,
         quantity,
         amount_incl_tax,

@@ -1,0 +1,52 @@
+{#- numerator / denominator, exact, truncated down (floor) to `scale` decimals and typed
+    DECIMAL(38, scale); null when the denominator is 0 or null. For values that are banded:
+    floor keeps every comparison with a bound of at most `scale` decimals exactly as it is for
+    the true quotient (v >= b exactly when floor(v) >= b), where rounding would lift 14.99996
+    into a band that starts at 15. `divide()` stays for display values (shares, growth).
+
+    Both operands must be exact numbers with at most `input_scale` decimals (money 2, counts
+    0): they are scaled to integers and divided as integers, never through a floating-point
+    quotient. Engines differ in integer division, so it is dispatched; every implementation
+    floors (DuckDB's `//` and Postgres' div() truncate toward zero, so a negative quotient
+    with a remainder steps down by one). -#}
+{% macro exact_ratio(numerator, denominator, input_scale=2, scale=6) -%}
+    {{ return(adapter.dispatch('exact_ratio', 'tiering')(numerator, denominator, input_scale, scale)) }}
+{%- endmacro %}
+
+{#- The power of ten below 1 as a decimal literal: 0.000001 for 6. -#}
+{% macro _decimal_unit(scale) -%}
+    {%- if scale == 0 -%}1{%- else -%}0.{{ '0' * (scale - 1) }}1{%- endif -%}
+{%- endmacro %}
+
+{#- DuckDB: HUGEINT (128-bit) operands, `//` and `%`; DECIMAL(38, 0) × 0.000001 is exact. -#}
+{% macro default__exact_ratio(numerator, denominator, input_scale, scale) -%}
+    {%- set scaled_numerator = "(cast((" ~ numerator ~ ") * cast(" ~ (10 ** input_scale) ~ " as hugeint) as hugeint) * cast("
+        ~ (10 ** scale) ~ " as hugeint))" -%}
+    {%- set scaled_denominator = "cast((" ~ denominator ~ ") * cast(" ~ (10 ** input_scale) ~ " as hugeint) as hugeint)" -%}
+    case when {{ scaled_denominator }} <> 0 then cast(
+        cast(
+            {{ scaled_numerator }} // {{ scaled_denominator }}
+            - case
+                when {{ scaled_numerator }} % {{ scaled_denominator }} <> 0
+                    and ({{ scaled_numerator }} < 0) <> ({{ scaled_denominator }} < 0) then 1
+                else 0
+            end
+        as decimal(38, 0)) * {{ _decimal_unit(scale) }}
+    as decimal(38, {{ scale }})) end
+{%- endmacro %}
+
+{#- Postgres: NUMERIC is exact at any size; div() and mod() truncate toward zero. -#}
+{% macro postgres__exact_ratio(numerator, denominator, input_scale, scale) -%}
+    {%- set scaled_numerator = "(round(cast((" ~ numerator ~ ") as numeric) * " ~ (10 ** input_scale) ~ ") * " ~ (10 ** scale) ~ ")" -%}
+    {%- set scaled_denominator = "round(cast((" ~ denominator ~ ") as numeric) * " ~ (10 ** input_scale) ~ ")" -%}
+    case when {{ scaled_denominator }} <> 0 then cast(
+        (
+            div({{ scaled_numerator }}, {{ scaled_denominator }})
+            - case
+                when mod({{ scaled_numerator }}, {{ scaled_denominator }}) <> 0
+                    and ({{ scaled_numerator }} < 0) <> ({{ scaled_denominator }} < 0) then 1
+                else 0
+            end
+        ) * {{ _decimal_unit(scale) }}
+    as decimal(38, {{ scale }})) end
+{%- endmacro %}

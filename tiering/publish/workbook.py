@@ -1,0 +1,129 @@
+"""The Excel workbook beside the Parquet files: the tables a sales or service manager opens.
+
+One sheet per table, the as-of date's rows only: the tier summary, the customer tiers (highest
+composite first), the churn-risk list (highest risk first) and the day's tier changes. Headers
+are the published column names (the same names as in the DuckDB file and the Parquet files, so a
+formula written against one works against the others), each with its description as a note;
+Chinese names and labels are written as text, untouched.
+
+Excel holds at most 1,048,576 rows a sheet, a person reads the top of a list, and writing a cell
+costs Python time (about 3 s per 100,000 cells), so a sheet stops at ``max_rows`` rows
+(``TIERING_EXCEL_MAX_ROWS``, 10,000 by default): the rows written are the first in the sheet's
+order (highest composite, highest risk first), and the workbook's first sheet says how many were
+left out and where the whole table is. Nothing is dropped from the DuckDB file or the Parquet
+files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import xlsxwriter
+
+from tiering.publish.catalog import TableDoc
+
+WORKBOOK_FILE = "tiering.xlsx"
+EXCEL_ROW_LIMIT = 1_048_575  # rows under the header
+
+
+@dataclass(frozen=True)
+class Sheet:
+    table: str
+    title: str  # the sheet's tab: at most 31 characters
+    order_by: str
+
+
+SHEETS = (
+    Sheet("tier_summary", "分级汇总 tier_summary", "sort_order"),
+    Sheet("customer_tiers", "客户分级 customer_tiers", "composite_score desc nulls last, customer_id"),
+    Sheet("churn_risk_customers", "流失风险 churn_risk", "risk_rank, customer_id"),
+    Sheet("tier_changes", "等级变动 tier_changes", "is_downgrade desc, customer_id"),
+)
+
+
+@dataclass(frozen=True)
+class SheetWritten:
+    table: str
+    rows: int
+    rows_in_table: int
+
+
+def _select(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], str]:
+    columns = connection.execute(
+        "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? "
+        "order by column_index",
+        [table],
+    ).fetchall()
+    # Decimals as doubles: Excel has one number type; the exact values stay in the DuckDB file.
+    expressions = [
+        f'cast("{name}" as double) as "{name}"' if kind.startswith(("DECIMAL", "HUGEINT")) else f'"{name}"'
+        for name, kind in columns
+    ]
+    return [name for name, _ in columns], ", ".join(expressions)
+
+
+def write_workbook(
+    database: Path, path: Path, *, as_of: str, docs: dict[str, TableDoc], max_rows: int = 10_000
+) -> list[SheetWritten]:
+    """Write the workbook at ``path`` from the serving file ``database``."""
+    max_rows = min(max_rows, EXCEL_ROW_LIMIT)
+    written: list[SheetWritten] = []
+    workbook = xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "default_date_format": "yyyy-mm-dd", "strings_to_numbers": False},
+    )
+    header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
+    number = workbook.add_format({"num_format": "#,##0.00####"})
+    about = workbook.add_worksheet("说明 about")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        connection.execute("set enable_progress_bar = false")
+        for sheet in SHEETS:
+            names, select = _select(connection, sheet.table)
+            total = connection.execute(
+                f"select count(*) from main.{sheet.table} where as_of_date = ?", [as_of]
+            ).fetchall()[0][0]
+            worksheet = workbook.add_worksheet(sheet.title)
+            doc = docs.get(sheet.table, TableDoc())
+            for column, name in enumerate(names):
+                worksheet.write_string(0, column, name, header)
+                if doc.columns.get(name):
+                    worksheet.write_comment(0, column, doc.columns[name], {"x_scale": 2, "y_scale": 2})
+                worksheet.set_column(column, column, max(10, min(40, len(name) + 2)))
+            worksheet.freeze_panes(1, 0)
+            cursor = connection.execute(
+                f"select {select} from main.{sheet.table} where as_of_date = ? "
+                f"order by {sheet.order_by} limit {max_rows}",
+                [as_of],
+            )
+            row = 0
+            while batch := cursor.fetchmany(50_000):
+                for values in batch:
+                    row += 1
+                    for column, value in enumerate(values):
+                        if value is None:
+                            continue
+                        if isinstance(value, float):
+                            worksheet.write_number(row, column, value, number)
+                        else:
+                            worksheet.write(row, column, value)
+            worksheet.autofilter(0, 0, max(row, 1), len(names) - 1)
+            written.append(SheetWritten(sheet.table, row, total))
+    about.set_column(0, 0, 28)
+    about.set_column(1, 1, 100)
+    about.write_row(0, 0, ["as_of_date", as_of], header)
+    line = 2
+    for sheet, result in zip(SHEETS, written, strict=True):
+        description = docs.get(sheet.table, TableDoc()).description
+        about.write_string(line, 0, sheet.table, header)
+        note = f"{result.rows:,} rows"
+        if result.rows < result.rows_in_table:
+            note = (
+                f"the first {result.rows:,} of {result.rows_in_table:,} rows: the sheet stops at "
+                f"TIERING_EXCEL_MAX_ROWS; every row is in tiering.duckdb and parquet/{sheet.table}.parquet"
+            )
+        about.write_string(line, 1, f"{note}. {description}".strip())
+        line += 1
+    workbook.close()
+    return written
