@@ -35,7 +35,11 @@ def spark_missing() -> str | None:
     return None
 
 
-pytestmark = [pytest.mark.spark, pytest.mark.skipif(spark_missing() is not None, reason=str(spark_missing()))]
+pytestmark = [
+    pytest.mark.spark,
+    pytest.mark.e2e,
+    pytest.mark.skipif(spark_missing() is not None, reason=str(spark_missing())),
+]
 
 
 @pytest.fixture(scope="module")
