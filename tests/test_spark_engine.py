@@ -60,7 +60,8 @@ def both_engines(tmp_path_factory):
     finally:
         monkeypatch.undo()
     assert duck.success, "the nightly job failed on DuckDB"
-    assert spark.success, "the nightly job failed on Spark"
+    failures = [event.message for event in spark.result.all_events if event.is_step_failure]
+    assert spark.success, f"the nightly job failed on Spark: {failures}"
     return duck, spark
 
 

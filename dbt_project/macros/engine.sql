@@ -203,3 +203,15 @@ where value_field not in (
 {% macro spark__divide(numerator, denominator, scale=4, precision=18) -%}
     cast(round(cast(cast({{ numerator }} as decimal(38, 10)) as double) / nullif({{ denominator }}, 0), {{ scale }}) as decimal({{ precision }}, {{ scale }}))
 {%- endmacro %}
+
+{#- exact_ratio on Spark: no HUGEINT and no floor division of decimals, so the floor is taken
+    exactly: (n - r) / d with r = ((n % d) + d) % d, the remainder with the divisor's sign, is a
+    whole number, and DECIMAL(38, 0) holds it exactly. -#}
+{% macro spark__exact_ratio(numerator, denominator, input_scale, scale) -%}
+    {#- The powers of ten as DECIMAL: an INT literal product (100 * 100000000) would overflow. -#}
+    {%- set n = "(cast((" ~ numerator ~ ") * cast(" ~ (10 ** input_scale) ~ " as decimal(38, 0)) as decimal(38, 0)) * cast(" ~ (10 ** scale) ~ " as decimal(38, 0)))" -%}
+    {%- set d = "cast((" ~ denominator ~ ") * cast(" ~ (10 ** input_scale) ~ " as decimal(38, 0)) as decimal(38, 0))" -%}
+    case when {{ d }} <> 0 then cast(
+        cast(({{ n }} - ((({{ n }} % {{ d }}) + {{ d }}) % {{ d }})) / {{ d }} as decimal(38, 0)) * {{ _decimal_unit(scale) }}
+    as decimal(38, {{ scale }})) end
+{%- endmacro %}
