@@ -14,11 +14,20 @@
       apart: two records that differ in it are two firms unless a valid credit code says otherwise.
     Portable SQL: translate, lower, replace, and regexp_replace with a 'g' flag (DuckDB, Postgres). -#}
 {% macro normalize_company_name(column) -%}
+    {{ return(adapter.dispatch('normalize_company_name', 'tiering')(column)) }}
+{%- endmacro %}
+
+{#- The name with full-width characters read as half-width (the first step above). -#}
+{% macro company_name_half_widthed(column) -%}
     {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）［］【】〔〕．，、　 " -%}
     {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()[]()().,,  " -%}
     {#- translate() is costly per row and most names have no full-width character: look first. -#}
-    {%- set half_widthed = "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
-        ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -%}
+    {{- "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
+        ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -}}
+{%- endmacro %}
+
+{% macro default__normalize_company_name(column) -%}
+    {%- set half_widthed = company_name_half_widthed(column) -%}
     replace(
         regexp_replace(
             regexp_replace(lower({{ half_widthed }}), '(^|[^a-z0-9])(co|company)?[\s.,]*(ltd|limited)[\s.]*$', '\1有限公司'),

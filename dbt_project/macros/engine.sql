@@ -47,6 +47,16 @@
         '([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)', '$1***@$2')
 {%- endmacro %}
 
+{#- normalize_company_name with Java regexes (see above for the rules). -#}
+{% macro spark__normalize_company_name(column) -%}
+    {%- set half_widthed = company_name_half_widthed(column) -%}
+    replace(
+        regexp_replace(
+            regexp_replace(lower({{ half_widthed }}), '(^|[^a-z0-9])(co|company)?[\\t\\n\\f\\r .,]*(ltd|limited)[\\t\\n\\f\\r .]*$', '$1有限公司'),
+            '[\\t\\n\\f\\r ()\\[\\].,、]', ''),
+        '有限责任公司', '有限公司')
+{%- endmacro %}
+
 {% macro spark__regexp_contains(expression, pattern) -%}
     ({{ expression }} rlike {{ pattern }})
 {%- endmacro %}
