@@ -58,6 +58,7 @@ class Progress:
         self.dbt_done = 0
         self.failed_checks: list[str] = []
         self.tty = terminal.isatty()
+        self.failure_told = False
 
     def say(self, text: str, *, end: str = "\n") -> None:
         self.terminal.write(text + end)
@@ -105,13 +106,25 @@ class Progress:
             self.say(f"  ✓ {stage_name(step):<30} {seconds:6.1f} s  {self._counts(step)}".rstrip())
         elif kind == "STEP_FAILURE":
             seconds = time.monotonic() - self.started.get(step, time.monotonic())
-            error = event.event_specific_data.error
-            message = (error.message if error else "failed").strip().splitlines()
             self.say(f"  ✗ {stage_name(step):<30} {seconds:6.1f} s  failed")
-            for line in message[:12]:
-                self.say(f"      {line}")
+            self._say_error(event.event_specific_data.error)
+        elif kind in ("RESOURCE_INIT_FAILURE", "RUN_FAILURE") and not self.failure_told:
+            # A run that could not start (the data folder in use, a bad setting) fails here.
+            error = getattr(event.event_specific_data, "error", None)
+            if error is not None:
+                self.say("  ✗ the run could not start")
+                self._say_error(error)
         elif kind == "STEP_SKIPPED":
             self.say(f"  - {stage_name(step):<30}          not run: an earlier step failed")
+
+    def _say_error(self, error) -> None:
+        """The error's own words: the innermost cause, where Dagster wraps the user's exception."""
+        self.failure_told = True
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = (error.message if error else "failed").strip().splitlines()
+        for line in message[:12]:
+            self.say(f"      {line}")
 
     def _dbt_progress(self, step: str) -> None:
         if step != "tiering_dbt":

@@ -68,23 +68,17 @@ def _extracts() -> dict[str, list[tuple]]:
 
 @pytest.fixture(scope="module")
 def backfilled(tmp_path_factory):
-    import dagster as dg
-
-    from orchestration.backfill import as_of_dates, run_backfill
-    from tests.conftest import PipelineRun
+    """The job run for each date in order, one partition per run, as a backfill runs them."""
+    from orchestration.backfill import as_of_dates
+    from tests.conftest import PipelineRun, run_nightly_job
 
     landing = write_extracts(tmp_path_factory.mktemp("trigger_landing"), DATES[-1], _extracts())
     data_dir = tmp_path_factory.mktemp("trigger_data")
     monkeypatch = pytest.MonkeyPatch()
-    monkeypatch.setenv("TIERING_LANDING_DIR", str(landing))
-    monkeypatch.setenv("TIERING_DATA_DIR", str(data_dir))
-    monkeypatch.setenv("TIERING_AS_OF", DATES[0])
-    monkeypatch.setenv("TIERING_RUBRIC", "default")
     dates = as_of_dates(date.fromisoformat(DATES[0]), date.fromisoformat(DATES[-1]))
-    with dg.DagsterInstance.ephemeral() as instance:
-        outcomes = run_backfill(dates, instance)
+    outcomes = [(day, run_nightly_job(monkeypatch, landing, data_dir, day.isoformat()).success) for day in dates]
     monkeypatch.undo()
-    assert outcomes == [(day, True) for day in dates], "a backfill run failed"
+    assert outcomes == [(day, True) for day in dates], "a run of the history failed"
     return PipelineRun(True, None, data_dir)
 
 

@@ -47,7 +47,8 @@ def test_a_run_prints_a_line_per_stage_the_summary_once_and_where_everything_is(
         "dbt build (models and tests)",
         "publish",
     ]
-    assert sum(line.startswith("Tier summary as of 2026-03-31") for line in lines) == 1
+    assert sum(line.startswith("Tier summary (computed tier) as of 2026-03-31") for line in lines) == 1
+    assert sum(line.startswith("Tier summary (effective tier) as of 2026-03-31") for line in lines) == 1
     assert any(line.startswith("Published (open read-only): ") for line in lines)
     assert len(lines) < 45
     for noise in ("DEBUG", "telemetry", "dagster.yaml", "Warning", "STEP_START"):

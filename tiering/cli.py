@@ -70,11 +70,57 @@ def _generate(args: argparse.Namespace) -> int:
         print(f"Landing folder {landing_dir} already holds extracts; not generating demo data.")
         return 0
     as_of = args.as_of or config.as_of
+    if args.profile:
+        return _generate_in_profile(args, landing_dir, as_of)
     result = generate_demo_extracts(landing_dir, customers=args.customers, seed=args.seed, as_of=as_of)
     print(f"Demo extracts as of {as_of} in {landing_dir}:")
     for entity, path in result.files.items():
         print(f"  {path.name:<40} {result.row_counts[entity]:>12,} rows")
     return 0
+
+
+def _generate_in_profile(args: argparse.Namespace, landing_dir: Path, as_of: date) -> int:
+    """The canonical demo, then written as the profiles export it (an entity none of them has
+    stays a canonical file)."""
+    import tempfile
+
+    from tiering.demo.generate import generate_demo_extracts
+    from tiering.sources.export import export_extracts
+    from tiering.sources.profiles import ProfileError, load_profiles
+
+    names = settings.parse_sources(args.profile, "--profile")
+    try:
+        profiles = load_profiles(names)
+    except ProfileError as error:
+        raise CommandError(str(error)) from error
+    with tempfile.TemporaryDirectory(prefix="tiering-generate-") as scratch:
+        result = generate_demo_extracts(Path(scratch), customers=args.customers, seed=args.seed, as_of=as_of)
+        written = export_extracts(Path(scratch), landing_dir, profiles, as_of)
+    print(f"Demo extracts as of {as_of} in {landing_dir}, as {', '.join(names)} export them:")
+    for entity, path in written.items():
+        print(f"  {path.name:<40} {result.row_counts[entity]:>12,} rows")
+    uncovered = [entity for entity, path in written.items() if path.name.startswith(entity)]
+    if uncovered and "canonical" not in names:
+        print(
+            f"No profile given writes {', '.join(uncovered)}: canonical files; "
+            f"set TIERING_SOURCES={','.join(names)},canonical"
+        )
+    else:
+        print(f"Load them with TIERING_SOURCES={','.join(names)}")
+    return 0
+
+
+def _sources_check(args: argparse.Namespace) -> int:
+    from tiering.sources.check import check_paths, format_checks
+    from tiering.sources.profiles import ProfileError
+
+    sources = settings.parse_sources(args.profile, "--profile") if args.profile else settings.load().sources
+    try:
+        checks = check_paths([Path(path) for path in args.paths], sources)
+    except ProfileError as error:
+        raise CommandError(str(error)) from error
+    print(format_checks(checks))
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _summary(args: argparse.Namespace) -> int:
@@ -160,7 +206,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--as-of", type=_date, help="YYYY-MM-DD; default TIERING_AS_OF or today in Asia/Shanghai")
     generate.add_argument("--landing-dir", help="where to write the files (default TIERING_LANDING_DIR)")
     generate.add_argument("--if-empty", action="store_true", help="only when the landing folder holds no extract")
+    generate.add_argument(
+        "--profile", help="write the files as these source profiles export them, e.g. kingdee,salesforce (sources/)"
+    )
     generate.set_defaults(handler=_generate)
+
+    sources = commands.add_parser("sources", help="source profiles: what the pipeline makes of export files")
+    sources_commands = sources.add_subparsers(
+        dest="sources_command", required=True, parser_class=_Parser, help="check: preview export files"
+    )
+    check = sources_commands.add_parser(
+        "check", help="per file: profile and entity matched, column mapping, five mapped rows, problems; loads nothing"
+    )
+    check.add_argument("paths", nargs="+", metavar="PATH", help="export files, or folders of them")
+    check.add_argument("--profile", help="profiles to match, e.g. kingdee,salesforce (default TIERING_SOURCES)")
+    check.set_defaults(handler=_sources_check)
 
     summary = commands.add_parser("summary", help="print the published tier summary and where the outputs are")
     summary.add_argument("--as-of", type=_date, help="YYYY-MM-DD; default the newest published date")

@@ -25,8 +25,14 @@ def _print_table(rows: list[tuple], header: tuple) -> None:
 
 
 def landing_list(args: argparse.Namespace) -> int:
+    from tiering.sources.profiles import ProfileError, load_profiles
+
     config = settings.load()
-    entries = inventory(config.landing_dir)
+    try:
+        profiles = load_profiles(config.sources)
+    except ProfileError as error:
+        raise settings.SettingsError(f"TIERING_SOURCES: {error}") from None
+    entries = inventory(config.landing_dir, profiles)
     if not entries:
         print(f"{config.landing_dir} holds no entries.")
         return 0

@@ -53,6 +53,8 @@ class Settings:
     # The configuration seeds (rubric, cleaning rules, currency rates); point it at a copy to
     # try another rubric without touching the project's files.
     seeds_dir: Path = Path(__file__).resolve().parents[1] / "seeds"
+    # The source profiles whose export files are read (TIERING_SOURCES, sources/<name>.yaml).
+    sources: tuple[str, ...] = ("canonical",)
     # Rows per sheet of the published Excel workbook, the first in each sheet's order (the
     # highest composite first); Excel's own limit is 1,048,575. Every row is in the Parquet files.
     excel_max_rows: int = 10_000
@@ -154,6 +156,20 @@ def parse_notifier(value: str, source: str = "TIERING_NOTIFIER") -> str:
     return spec
 
 
+def parse_sources(value: str, source: str = "TIERING_SOURCES") -> tuple[str, ...]:
+    """Profile names (sources/<name>.yaml) or paths to profile files, comma-separated."""
+    names = tuple(name.strip() for name in value.split(",") if name.strip())
+    for name in names:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name) and not name.endswith((".yaml", ".yml")):
+            raise SettingsError(
+                f"{source}={value!r}: {name!r} is not a profile; expected names such as canonical, kingdee, "
+                "salesforce (sources/*.yaml) or paths to .yaml files, comma-separated"
+            )
+    if not names:
+        raise SettingsError(f"{source}={value!r} names no profile; expected e.g. canonical or kingdee,salesforce")
+    return names
+
+
 def _folder(value: str, source: str) -> Path:
     path = Path(value).expanduser().resolve()
     if path.exists() and not path.is_dir():
@@ -175,6 +191,7 @@ VARIABLES = (
     "TIERING_LOCK_WAIT_SECONDS",
     "TIERING_SEEDS_DIR",
     "TIERING_ENGINE",
+    "TIERING_SOURCES",
     "TIERING_EXCEL_MAX_ROWS",
 )
 
@@ -212,6 +229,7 @@ def load(environ: dict[str, str] | None = None, *, as_of: date | None = None) ->
         ),
         lock_wait_seconds=parse_count(get("TIERING_LOCK_WAIT_SECONDS", "600"), "TIERING_LOCK_WAIT_SECONDS", minimum=0),
         engine=parse_choice(get("TIERING_ENGINE", "duckdb"), "TIERING_ENGINE", ENGINES),
+        sources=parse_sources(get("TIERING_SOURCES", "canonical")),
         seeds_dir=_seeds(get("TIERING_SEEDS_DIR", str(SEEDS_DIR))),
         excel_max_rows=parse_count(get("TIERING_EXCEL_MAX_ROWS", "10000"), "TIERING_EXCEL_MAX_ROWS", minimum=1),
     )

@@ -38,6 +38,7 @@ class TieringConfig(dg.ConfigurableResource):
     lock_wait_seconds: str = "600"
     seeds_dir: str = str(settings.SEEDS_DIR)
     engine: str = "duckdb"
+    sources: str = "canonical"
     excel_max_rows: str = "10000"
 
     def values(self) -> dict[str, str]:
@@ -54,6 +55,7 @@ class TieringConfig(dg.ConfigurableResource):
             "TIERING_LOCK_WAIT_SECONDS": self.lock_wait_seconds,
             "TIERING_SEEDS_DIR": self.seeds_dir,
             "TIERING_ENGINE": self.engine,
+            "TIERING_SOURCES": self.sources,
             "TIERING_EXCEL_MAX_ROWS": self.excel_max_rows,
         }
 
@@ -88,6 +90,7 @@ def from_environment() -> TieringConfig:
         "lock_wait_seconds": "TIERING_LOCK_WAIT_SECONDS",
         "seeds_dir": "TIERING_SEEDS_DIR",
         "engine": "TIERING_ENGINE",
+        "sources": "TIERING_SOURCES",
         "excel_max_rows": "TIERING_EXCEL_MAX_ROWS",
     }
     return TieringConfig(**{field: dg.EnvVar(name) for field, name in fields.items() if os.environ.get(name)})

@@ -16,7 +16,7 @@ from tiering.publish import alerts
 def new_extracts_sensor(context: dg.SensorEvaluationContext, tiering: TieringConfig):
     """Requests today's partition when a file appears (or changes) in the landing folder."""
     config = tiering.settings_for(settings.today_in_shanghai())
-    current = landing_fingerprints(config.landing_dir)
+    current = landing_fingerprints(config.landing_dir, config.sources)
     seen = json.loads(context.cursor) if context.cursor else {}
     new_files = sorted(name for name, fingerprint in current.items() if seen.get(name) != fingerprint)
     if not new_files:

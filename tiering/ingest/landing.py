@@ -38,8 +38,9 @@ def _closest_entity(name: str) -> str | None:
     return best if difflib.SequenceMatcher(None, best, candidates[best]).ratio() >= 0.8 else None
 
 
-def classify(path: Path) -> LandingEntry:
-    """What one entry of the landing folder is, and whether it will be loaded."""
+def classify(path: Path, profiles: list | None = None) -> LandingEntry:
+    """What one entry of the landing folder is, and whether it will be loaded. ``profiles``:
+    the active source profiles (``tiering.sources.profiles``); None: the canonical contract only."""
     name = path.name
     try:
         info = path.lstat()
@@ -51,11 +52,26 @@ def classify(path: Path) -> LandingEntry:
         except OSError:
             return LandingEntry(name, NOT_LOADED, None, "a link whose target is missing", None)
     entity = entity_for_name(name)
+    binding = None
+    if profiles is not None:
+        from tiering.sources.profiles import bind, readable_suffix
+
+        binding = bind(name, profiles) if readable_suffix(name) else None
+        if binding is None and entity is not None and not any(profile.is_canonical for profile in profiles):
+            return LandingEntry(
+                name, NOT_LOADED, entity.name, "a canonical file, and canonical is not in TIERING_SOURCES", info.st_size
+            )
+        if binding is not None:
+            entity = ENTITIES[binding.entity]
     if stat.S_ISDIR(info.st_mode):
         return LandingEntry(name, NOT_LOADED, entity and entity.name, "a directory, not a file", None)
     if not stat.S_ISREG(info.st_mode):
         kind = "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a socket or device"
         return LandingEntry(name, NOT_LOADED, entity and entity.name, f"{kind}, not a regular file", None)
+    if binding is not None:
+        if not os.access(path, os.R_OK):
+            return LandingEntry(name, NOT_LOADED, entity.name, "cannot be read (permission denied)", info.st_size)
+        return LandingEntry(name, READY, entity.name, None, info.st_size)
     if entity is None:
         closest = _closest_entity(name)
         hint = f"; did you mean {closest}?" if closest else ""
@@ -70,18 +86,28 @@ def classify(path: Path) -> LandingEntry:
     return LandingEntry(name, READY, entity.name, None, info.st_size)
 
 
-def inventory(landing_dir: Path) -> list[LandingEntry]:
+def inventory(landing_dir: Path, profiles: list | None = None) -> list[LandingEntry]:
     """Every entry of the landing folder, by name; hidden entries are left out."""
     if not landing_dir.is_dir():
         return []
-    return [classify(path) for path in sorted(landing_dir.iterdir()) if not path.name.startswith(".")]
+    return [classify(path, profiles) for path in sorted(landing_dir.iterdir()) if not path.name.startswith(".")]
 
 
-def landing_fingerprints(landing_dir: Path) -> dict[str, str]:
+def landing_fingerprints(landing_dir: Path, sources: tuple[str, ...] | None = None) -> dict[str, str]:
     """A fingerprint per extract file, cheaply (size and modification time): a new or
-    rewritten file changes its entry. For the new-extracts sensor."""
+    rewritten file changes its entry. For the new-extracts sensor. ``sources``: the active
+    profiles' names (TIERING_SOURCES); a broken profile counts canonical files only, and the
+    run it starts reports the profile's error."""
+    profiles = None
+    if sources is not None:
+        from tiering.sources.profiles import ProfileError, load_profiles
+
+        try:
+            profiles = load_profiles(sources)
+        except ProfileError:
+            profiles = None
     fingerprints = {}
-    for entry in inventory(landing_dir):
+    for entry in inventory(landing_dir, profiles):
         if entry.status == READY:
             info = (landing_dir / entry.name).stat()
             fingerprints[entry.name] = f"{info.st_size}:{info.st_mtime_ns}"

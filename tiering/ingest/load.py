@@ -11,6 +11,9 @@ deliveries are held pending until it publishes.
 
 A file that cannot be read as the entity it claims (not UTF-8, a column missing) is refused
 whole with a ``ContractError`` naming the file, row and column: nothing of it is loaded.
+
+A file a source profile matched (``tiering.sources``) is first normalised into the contract's
+text relation in DuckDB, with each row's number in the exported file; the same checks follow.
 """
 
 from __future__ import annotations
@@ -151,6 +154,29 @@ def check_header(path: Path, entity: Entity) -> list[str]:
     return [name for name in header if name.lower() not in entity.column_names]
 
 
+def matched_files(landing_dir: Path, entity: str, profiles: list) -> list[tuple[Path, object]]:
+    """Files of one entity, with the source profile binding of each (None: a canonical file),
+    in name order. ``profiles``: the active profiles (``tiering.sources.profiles``)."""
+    from tiering.sources.profiles import bind, readable_suffix
+
+    canonical = any(profile.is_canonical for profile in profiles)
+    found = []
+    if not landing_dir.is_dir():
+        return found
+    for path in landing_dir.iterdir():
+        if path.name.startswith(".") or not path.is_file():
+            continue
+        binding = bind(path.name, profiles) if readable_suffix(path.name) else None
+        if binding is not None:
+            if binding.entity == entity:
+                found.append((path, binding))
+            continue
+        known = entity_for_file(path.name)
+        if canonical and known and known.name == entity:
+            found.append((path, None))
+    return sorted(found, key=lambda item: item[0].name)
+
+
 def landed_files(landing_dir: Path, entity: str) -> list[Path]:
     """Files of one entity in the landing folder, oldest delivery first (names carry the date)."""
     if not landing_dir.is_dir():
@@ -174,6 +200,7 @@ _SCRATCH_TABLES = (
     "_landing_rejects",
     "_landing_scan",
     "_currency_rates",
+    "_landing_source",
 )
 
 
@@ -183,19 +210,30 @@ def _drop_scratch(connection: duckdb.DuckDBPyConnection) -> None:
         connection.execute(f"drop table if exists {table}")
 
 
-def _read_typed(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity, seeds_dir: Path | None) -> None:
+def _read_typed(
+    connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity, seeds_dir: Path | None, normalised=None
+) -> None:
     """Read a file once into ``_landing_typed``: typed values and a reason per bad row; the
     view ``_landing_positioned`` adds each row's number in the file.
 
     Records the reader cannot split (field count, quoting, encoding) go to its reject table
     with their line and become ``_landing_rejected``. Row numbers count data records from 1
-    after the header.
+    after the header. ``normalised``: the file was normalised by a source profile into
+    ``_landing_source``, which carries each row's number in the exported file.
     """
-    _drop_scratch(connection)
+    if normalised is None:
+        _drop_scratch(connection)
     typed, reasons = entity_checks(entity)
     raw_record = " || ',' || ".join(f"coalesce(src.{name}, '')" for name in entity.column_names)
     # DuckDB computes a repeated expression once; a subquery for it would cost a projection.
     reason = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')"
+    source = f"""read_csv({_sql_string(str(path))}, header = true, all_varchar = true,
+                          delim = ',', quote = '"', escape = '"', strict_mode = true,
+                          store_rejects = true, rejects_scan = '_landing_scan',
+                          rejects_table = '_landing_rejects', normalize_names = false)"""
+    if normalised is not None:
+        source, reason = "_landing_source", f"coalesce(src._pre_reason, {reason})"
+        typed = [*typed, "src._source_row as _source_row"]
     # The scratch table is written in file order (preserve_insertion_order, DuckDB's default),
     # so its rowid is the record's ordinal among the records the reader accepted.
     connection.execute(
@@ -205,13 +243,24 @@ def _read_typed(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entit
                case when {reason} is not null then {raw_record} end as raw_record
         from (
             select *, {", ".join(row_flags(entity))}
-            from read_csv({_sql_string(str(path))}, header = true, all_varchar = true,
-                          delim = ',', quote = '"', escape = '"', strict_mode = true,
-                          store_rejects = true, rejects_scan = '_landing_scan',
-                          rejects_table = '_landing_rejects', normalize_names = false) as src
+            from {source} as src
         ) as src
         """
     )
+    if normalised is not None:
+        connection.execute(
+            "create temp table _landing_rejected (source_row bigint, reason varchar, raw_record varchar)"
+        )
+        connection.execute(
+            "create temp view _landing_positioned as "
+            "select *, rowid as typed_rowid, _source_row as source_row from _landing_typed"
+        )
+        _apply_row_rules(connection, entity, seeds_dir)
+        _quarantine_repeated_keys(connection, entity)
+        if normalised.reason_prefix:
+            prefix = _sql_string(normalised.reason_prefix)
+            connection.execute(f"update _landing_typed set reason = {prefix} || reason where reason is not null")
+        return
     connection.execute(
         """
         create temp table _landing_rejected as
@@ -353,9 +402,11 @@ def load_file(
     batch_id: str,
     loaded_at: datetime,
     seeds_dir: Path | None = None,
+    binding=None,
 ) -> FileResult:
     """Load one file into raw.<entity>; quarantine what the contract refuses. Skips content
-    already loaded or withdrawn."""
+    already loaded or withdrawn. ``binding``: the source profile entity the file matched
+    (``tiering.sources.profiles.Binding``); None for a canonical file."""
     checksum = file_checksum(path)
     seen = connection.execute(
         f"select source_file from {RAW_SCHEMA}._ingested_files where entity = ? and file_checksum = ? limit 1",
@@ -368,7 +419,20 @@ def load_file(
         detail = f"withdrawn {was_withdrawn[0]}: {was_withdrawn[1]}"
         return FileResult(entity.name, path.name, checksum, status="skipped_withdrawn", detail=detail)
 
-    ignored = check_header(path, entity)
+    normalised = None
+    if binding is None:
+        ignored = check_header(path, entity)
+    else:
+        from tiering.sources.normalise import normalise
+        from tiering.sources.read import SourceReadError
+
+        _drop_scratch(connection)
+        try:
+            normalised = normalise(connection, path, binding)
+        except SourceReadError as error:
+            _drop_scratch(connection)
+            raise ContractError(str(error)) from None
+        ignored = normalised.ignored
     load_seq = connection.execute(
         f"select coalesce(max(load_seq), 0) + 1 from {RAW_SCHEMA}._ingested_files"
     ).fetchall()[0][0]
@@ -384,7 +448,7 @@ def load_file(
     # in raw (rows, quarantine, ledger) needs to be atomic, and DuckDB copies a committed
     # scratch table into raw twice as fast as one written in the same transaction.
     try:
-        _read_typed(connection, path, entity, seeds_dir)
+        _read_typed(connection, path, entity, seeds_dir, normalised)
     except Exception:
         _drop_scratch(connection)
         raise
@@ -478,19 +542,35 @@ def ingest_entity(
     loaded_at: datetime | None = None,
     seeds_dir: Path | None = None,
     duckdb_config: dict[str, str] | None = None,
+    sources: tuple[str, ...] = ("canonical",),
 ) -> EntityResult:
     """Load every new file of one entity from the landing folder into the warehouse.
 
     ``duckdb_config``: the connection's configuration (memory limit); default from the environment.
+    ``sources``: the active source profiles (TIERING_SOURCES); a profile error is a ContractError.
     """
+    from tiering.sources.profiles import ProfileError, load_profiles
+
+    try:
+        profiles = load_profiles(sources)
+    except ProfileError as error:
+        raise ContractError(str(error)) from None
     entity = ENTITIES[entity_name]
     loaded_at = loaded_at or datetime.now()
     result = EntityResult(entity_name)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(warehouse_path), config=duckdb_config or settings.duckdb_config()) as connection:
         ensure_raw_schema(connection)
-        for path in landed_files(landing_dir, entity_name):
+        for path, binding in matched_files(landing_dir, entity_name, profiles):
             result.files.append(
-                load_file(connection, path, entity, batch_id=batch_id, loaded_at=loaded_at, seeds_dir=seeds_dir)
+                load_file(
+                    connection,
+                    path,
+                    entity,
+                    batch_id=batch_id,
+                    loaded_at=loaded_at,
+                    seeds_dir=seeds_dir,
+                    binding=binding,
+                )
             )
     return result

@@ -29,6 +29,7 @@ from tiering.ingest.landing import NOT_LOADED, inventory
 from tiering.ingest.load import ContractError, EntityResult, ingest_entity
 from tiering.quality import validate as quality
 from tiering.quality.views import referenced_entities
+from tiering.sources.profiles import ProfileError, load_profiles
 from tiering.warehouse import backup, connect_when_free
 
 RECONCILIATION_CHECK = "rows_reconcile"
@@ -112,7 +113,11 @@ def warehouse_ready(
 )
 def landing_files(context: dg.AssetExecutionContext, tiering: TieringConfig, warehouse_lock: WarehouseLock):
     config = tiering.settings(context)
-    entries = inventory(config.landing_dir)
+    try:  # every active source profile is valid before anything loads
+        profiles = load_profiles(config.sources)
+    except ProfileError as error:
+        raise dg.Failure(description=f"TIERING_SOURCES: {error}") from error
+    entries = inventory(config.landing_dir, profiles)
     with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         ledger.record_landing(connection, run_id=context.run_id, as_of=config.as_of, entries=entries)
     not_loaded = [entry for entry in entries if entry.status == NOT_LOADED]
@@ -274,6 +279,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
                 batch_id=context.run_id,
                 seeds_dir=config.seeds_dir,
                 duckdb_config=config.duckdb_config,
+                sources=config.sources,
             )
         except ContractError as error:
             taken_back = _roll_back(config, context.run_id, f"{entity.name}: {error}")
