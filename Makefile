@@ -14,7 +14,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 export GX_ANALYTICS_ENABLED := False
 export DAGSTER_DISABLE_TELEMETRY := true
 
-.PHONY: help setup run test dev bench backfill lint lock manifest clean browser instance docs
+.PHONY: help setup spark java run test dev bench backfill lint lock lock-spark manifest clean browser instance docs
 
 help:
 	@echo "make run    set up, generate demo extracts if the landing folder is empty, run the nightly job"
@@ -24,6 +24,7 @@ help:
 	@echo "make backfill START=YYYY-MM-DD END=YYYY-MM-DD   run the job for every as-of date in the range"
 	@echo "make docs   the dbt documentation site, into the serving folder (serving/docs/index.html)"
 	@echo "make lint   ruff and sqlfluff"
+	@echo "make spark  add Apache Spark (pyspark, dbt-spark; Java where it may) for TIERING_ENGINE=spark"
 
 # The virtual environment, rebuilt when the pins change. uv installs in seconds;
 # --compile-bytecode because a machine may set PYTHONDONTWRITEBYTECODE.
@@ -35,6 +36,21 @@ $(BIN)/.installed: pyproject.toml requirements.lock
 	touch $@
 
 setup: $(BIN)/.installed
+
+# Apache Spark as the engine (TIERING_ENGINE=spark) and its tests: pyspark and dbt-spark from
+# requirements-spark.lock (about 500 MB, so not in the default install), and a Java runtime:
+# Debian's openjdk-17-jre-headless when it is missing and we may (root); otherwise say so, and
+# the Spark tests are skipped with that reason.
+$(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock -r requirements-spark.lock
+	touch $@
+
+java:
+	@command -v java >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& (apt-get install -y -qq openjdk-17-jre-headless >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null)) \
+		|| echo "Java is not installed and cannot be installed here (install Java 17 or later): Spark will not run and its tests will be skipped"; }
+
+spark: $(BIN)/.installed-spark java
 
 # Dagster reads the dbt manifest to build its asset graph: parse before every use so an
 # edited model or seed is always seen.
@@ -68,7 +84,7 @@ browser:
 		&& (apt-get install -y -qq chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)) \
 		|| echo "chromium is not installed and cannot be installed here: the report render test will be skipped"; }
 
-test: manifest browser
+test: manifest browser spark
 	$(BIN)/pytest
 
 dev: manifest instance
@@ -89,6 +105,11 @@ lint: setup
 lock: setup
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 	sed -i '1i # Every package, pinned. Regenerate with `make lock` after changing pyproject.toml.' requirements.lock
+
+# The Spark additions, pinned against the main lock (nothing of it may move).
+lock-spark: setup
+	$(BIN)/uv pip compile requirements-spark.in -c requirements.lock --python-version 3.11 --no-header -o requirements-spark.lock
+	sed -i '1i # pyspark and dbt-spark for TIERING_ENGINE=spark, pinned against requirements.lock. Regenerate with `make lock-spark`.' requirements-spark.lock
 
 clean:
 	rm -rf $(VENV) dbt_project/target dbt_project/logs .pytest_cache

@@ -26,6 +26,7 @@ CASES = {
     "TIERING_KEEP_BACKUPS": ("three", "TIERING_KEEP_BACKUPS='three' is not a whole number; expected 1 or more"),
     "TIERING_UNKNOWN_FILES": ("maybe", "TIERING_UNKNOWN_FILES='maybe' is not allowed; expected one of warn, fail"),
     "TIERING_LOCK_WAIT_SECONDS": ("-5", "TIERING_LOCK_WAIT_SECONDS='-5' is too small; expected 0 or more"),
+    "TIERING_ENGINE": ("postgres", "TIERING_ENGINE='postgres' is not allowed; expected one of duckdb, spark"),
 }
 
 
@@ -75,3 +76,9 @@ def test_every_setting_is_documented_in_the_example_environment_file():
     example = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
     for variable in [*CASES, "TIERING_LANDING_DIR", "TIERING_DATA_DIR"]:
         assert f"{variable}=" in example, variable
+
+
+def test_the_engine_is_duckdb_unless_spark_is_asked_for(tmp_path):
+    assert settings.load({}).engine == "duckdb"
+    spark = settings.load({"TIERING_ENGINE": " Spark ", "TIERING_DATA_DIR": str(tmp_path)})
+    assert (spark.engine, spark.spark_dir) == ("spark", tmp_path.resolve() / "spark")

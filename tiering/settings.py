@@ -22,6 +22,8 @@ TIMEZONE = ZoneInfo("Asia/Shanghai")
 
 DEFAULT_MEMORY_LIMIT = "6GB"
 UNKNOWN_FILES_POLICIES = ("warn", "fail")
+# The engine the models run on (TIERING_ENGINE): DuckDB in one file, or Apache Spark.
+ENGINES = ("duckdb", "spark")
 _MEMORY = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
 _NOTIFIER = re.compile(r"^(file|log|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")
 
@@ -45,6 +47,9 @@ class Settings:
     keep_backups: int = 3
     unknown_files: str = "warn"
     lock_wait_seconds: int = 600
+    # duckdb: everything in warehouse.duckdb. spark: the landed tables handed to Spark as Parquet,
+    # the checks and the dbt models run on Spark (tiering.spark), its warehouse under spark_dir.
+    engine: str = "duckdb"
     # The configuration seeds (rubric, cleaning rules, currency rates); point it at a copy to
     # try another rubric without touching the project's files.
     seeds_dir: Path = Path(__file__).resolve().parents[1] / "seeds"
@@ -63,6 +68,12 @@ class Settings:
     def warehouse_path(self) -> Path:
         """The build warehouse: raw, staging, intermediate and marts; only the pipeline opens it."""
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def spark_dir(self) -> Path:
+        """With TIERING_ENGINE=spark: Spark's warehouse (spark_dir/warehouse/<schema>.db/<table>/,
+        Parquet) and its catalog (spark_dir/metastore_db)."""
+        return self.data_dir / "spark"
 
     @property
     def serving_dir(self) -> Path:
@@ -179,6 +190,7 @@ VARIABLES = (
     "TIERING_UNKNOWN_FILES",
     "TIERING_LOCK_WAIT_SECONDS",
     "TIERING_SEEDS_DIR",
+    "TIERING_ENGINE",
     "TIERING_SOURCES",
     "TIERING_EXCEL_MAX_ROWS",
 )
@@ -216,6 +228,7 @@ def load(environ: dict[str, str] | None = None, *, as_of: date | None = None) ->
             get("TIERING_UNKNOWN_FILES", "warn"), "TIERING_UNKNOWN_FILES", UNKNOWN_FILES_POLICIES
         ),
         lock_wait_seconds=parse_count(get("TIERING_LOCK_WAIT_SECONDS", "600"), "TIERING_LOCK_WAIT_SECONDS", minimum=0),
+        engine=parse_choice(get("TIERING_ENGINE", "duckdb"), "TIERING_ENGINE", ENGINES),
         sources=parse_sources(get("TIERING_SOURCES", "canonical")),
         seeds_dir=_seeds(get("TIERING_SEEDS_DIR", str(SEEDS_DIR))),
         excel_max_rows=parse_count(get("TIERING_EXCEL_MAX_ROWS", "10000"), "TIERING_EXCEL_MAX_ROWS", minimum=1),

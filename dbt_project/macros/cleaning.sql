@@ -14,11 +14,20 @@
       apart: two records that differ in it are two firms unless a valid credit code says otherwise.
     Portable SQL: translate, lower, replace, and regexp_replace with a 'g' flag (DuckDB, Postgres). -#}
 {% macro normalize_company_name(column) -%}
+    {{ return(adapter.dispatch('normalize_company_name', 'tiering')(column)) }}
+{%- endmacro %}
+
+{#- The name with full-width characters read as half-width (the first step above). -#}
+{% macro company_name_half_widthed(column) -%}
     {%- set full_width = "０１２３４５６７８９ＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＸＹＺａｂｃｄｅｆｇｈｉｊｋｌｍｎｏｐｑｒｓｔｕｖｗｘｙｚ（）［］【】〔〕．，、　 " -%}
     {%- set half_width = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz()[]()().,,  " -%}
     {#- translate() is costly per row and most names have no full-width character: look first. -#}
-    {%- set half_widthed = "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
-        ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -%}
+    {{- "case when " ~ regexp_contains(column, "'[" ~ full_width ~ "]'") ~ " then translate("
+        ~ column ~ ", '" ~ full_width ~ "', '" ~ half_width ~ "') else " ~ column ~ " end" -}}
+{%- endmacro %}
+
+{% macro default__normalize_company_name(column) -%}
+    {%- set half_widthed = company_name_half_widthed(column) -%}
     replace(
         regexp_replace(
             regexp_replace(lower({{ half_widthed }}), '(^|[^a-z0-9])(co|company)?[\s.,]*(ltd|limited)[\s.]*$', '\1有限公司'),
@@ -33,13 +42,21 @@
 {%- endmacro %}
 
 {#- Remove every whitespace character. regexp_replace's flags differ between engines;
-    DuckDB and Postgres both take 'g' for "all matches". -#}
+    DuckDB and Postgres both take 'g' for "all matches" (Spark: engine.sql). -#}
 {% macro strip_whitespace(expression) -%}
+    {{ return(adapter.dispatch('strip_whitespace', 'tiering')(expression)) }}
+{%- endmacro %}
+
+{% macro default__strip_whitespace(expression) -%}
     regexp_replace({{ expression }}, '\s', '', 'g')
 {%- endmacro %}
 
 {#- A phone number as digits only, without a +86 / 86 country prefix; empty when none. -#}
 {% macro normalize_phone(column) -%}
+    {{ return(adapter.dispatch('normalize_phone', 'tiering')(column)) }}
+{%- endmacro %}
+
+{% macro default__normalize_phone(column) -%}
     nullif(regexp_replace(regexp_replace({{ column }}, '[^0-9]', '', 'g'), '^86(1[0-9]{10})$', '\1'), '')
 {%- endmacro %}
 
@@ -66,6 +83,10 @@
 {#- Phone numbers and emails inside free text masked as in the published tables:
     13812341234 → 138****1234, zhang.san@example.com → z***@example.com. -#}
 {% macro mask_contacts(expression) -%}
+    {{ return(adapter.dispatch('mask_contacts', 'tiering')(expression)) }}
+{%- endmacro %}
+
+{% macro default__mask_contacts(expression) -%}
     regexp_replace(
         regexp_replace({{ expression }}, '(^|[^0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})([^0-9]|$)', '\1\2****\3\4', 'g'),
         '([A-Za-z0-9])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+)', '\1***@\2', 'g')
@@ -78,8 +99,12 @@
 {%- endmacro %}
 
 {#- Similarity of two strings, 0-1 (1 = equal). DuckDB's jaro_winkler_similarity; other
-    engines need their own (e.g. Snowflake JAROWINKLER_SIMILARITY / 100). -#}
+    engines need their own (e.g. Snowflake JAROWINKLER_SIMILARITY / 100; Spark: engine.sql). -#}
 {% macro name_similarity(left, right) -%}
+    {{ return(adapter.dispatch('name_similarity', 'tiering')(left, right)) }}
+{%- endmacro %}
+
+{% macro default__name_similarity(left, right) -%}
     jaro_winkler_similarity({{ left }}, {{ right }})
 {%- endmacro %}
 

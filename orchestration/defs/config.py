@@ -37,6 +37,7 @@ class TieringConfig(dg.ConfigurableResource):
     unknown_files: str = "warn"
     lock_wait_seconds: str = "600"
     seeds_dir: str = str(settings.SEEDS_DIR)
+    engine: str = "duckdb"
     sources: str = "canonical"
     excel_max_rows: str = "10000"
 
@@ -53,6 +54,7 @@ class TieringConfig(dg.ConfigurableResource):
             "TIERING_UNKNOWN_FILES": self.unknown_files,
             "TIERING_LOCK_WAIT_SECONDS": self.lock_wait_seconds,
             "TIERING_SEEDS_DIR": self.seeds_dir,
+            "TIERING_ENGINE": self.engine,
             "TIERING_SOURCES": self.sources,
             "TIERING_EXCEL_MAX_ROWS": self.excel_max_rows,
         }
@@ -87,6 +89,7 @@ def from_environment() -> TieringConfig:
         "unknown_files": "TIERING_UNKNOWN_FILES",
         "lock_wait_seconds": "TIERING_LOCK_WAIT_SECONDS",
         "seeds_dir": "TIERING_SEEDS_DIR",
+        "engine": "TIERING_ENGINE",
         "sources": "TIERING_SOURCES",
         "excel_max_rows": "TIERING_EXCEL_MAX_ROWS",
     }

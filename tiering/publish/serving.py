@@ -198,6 +198,7 @@ def publish(
     write_extras: Callable[[Path], None] | None = None,
     before_switch: Callable[[], None] | None = None,
     duckdb_config: dict[str, str] | None = None,
+    read_relation: Callable[[str], str] | None = None,
     docs: dict[str, catalog.TableDoc] | None = None,
     workbook_max_rows: int = 10_000,
 ) -> Publication:
@@ -205,7 +206,8 @@ def publish(
 
     ``write_extras(version_dir)`` adds files to the version before it is complete (the auditor
     report); ``before_switch()`` runs after the version is complete and before the switch (the
-    run accepts its deliveries there).
+    run accepts its deliveries there). ``read_relation(relation)``: SQL that reads a mart from
+    elsewhere than the DuckDB warehouse (the Spark warehouse's Parquet: tiering.spark.warehouse).
 
     Types: the DuckDB file keeps the warehouse's exact DECIMALs (DuckDB hands them to pandas as
     float64, and ODBC to Power BI and Excel as numbers); the Parquet files carry them as DOUBLE,
@@ -226,7 +228,8 @@ def publish(
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
         for name, relation in tables.items():
-            connection.execute(f"create table main.{name} as select * from warehouse.{relation}")
+            source = read_relation(relation) if read_relation else f"warehouse.{relation}"
+            connection.execute(f"create table main.{name} as select * from {source}")
             doc = docs.get(name, catalog.TableDoc())
             columns = connection.execute(
                 "select column_name, data_type from duckdb_columns() where database_name = current_database() "

@@ -31,8 +31,10 @@ from __future__ import annotations
 import copy
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tiering.quality import gx_sql_fix
@@ -124,8 +126,50 @@ def validate_table(
     return _validate_view(connection, entity, suite, rows=rows, present=set(columns))
 
 
+def validate_table_on_spark(
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    entity: str,
+    as_of: date | None = None,
+    *,
+    spark: Any,
+    work_dir: Path,
+) -> SuiteOutcome:
+    """Validate a raw table against its entity's suite on Spark, through GX's Spark execution
+    engine: every metric is a Spark job (TIERING_ENGINE=spark).
+
+    The checked view (the table plus its derived columns, as in ``validate_table``) is written
+    as Parquet into ``work_dir`` and read by Spark; GX validates that DataFrame. The outcome has
+    the same shape and counts as ``validate_table``'s.
+    """
+    suite = load_suite(suite_path(entity))
+    view, columns = create_checked_view(connection, table, entity, as_of)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    path = work_dir / f"{entity}.parquet"
+    connection.execute(f"copy (select * from {view}) to '{str(path).replace(chr(39), chr(39) * 2)}' (format parquet)")
+    frame = spark.read.parquet(str(path))
+    rows = frame.count()
+
+    def spark_batch(context: Any) -> tuple[Any, Callable[[], None]]:
+        datasource = context.data_sources.add_spark(name="tiering_spark")
+        batch = (
+            datasource.add_dataframe_asset(name=entity)
+            .add_batch_definition_whole_dataframe(name="whole_dataframe")
+            .get_batch(batch_parameters={"dataframe": frame})
+        )
+        return batch, lambda: None
+
+    return _validate_view(connection, entity, suite, rows=rows, present=set(columns), batch_for=spark_batch)
+
+
 def _validate_view(
-    connection: duckdb.DuckDBPyConnection, suite_name: str, suite: dict, *, rows: int, present: set[str]
+    connection: duckdb.DuckDBPyConnection,
+    suite_name: str,
+    suite: dict,
+    *,
+    rows: int,
+    present: set[str],
+    batch_for: Callable[[Any], tuple[Any, Callable[[], None]]] | None = None,
 ) -> SuiteOutcome:
     gx = _gx()
     import duckdb_engine
@@ -165,16 +209,20 @@ def _validate_view(
             handle.execute(f"set schema '{QUALITY_SCHEMA}'")
             return duckdb_engine.ConnectionWrapper(handle)
 
+        def duckdb_batch(context: Any) -> tuple[Any, Callable[[], None]]:
+            datasource = context.data_sources.add_sql(
+                name="tiering_warehouse", connection_string="duckdb:///:memory:", kwargs={"creator": cursor}
+            )
+            batch = (
+                datasource.add_table_asset(name=suite_name, table_name=suite_name, schema_name=QUALITY_SCHEMA)
+                .add_batch_definition_whole_table(name="whole_table")
+                .get_batch()
+            )
+            return batch, lambda: datasource.get_execution_engine().engine.dispose()
+
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        datasource = context.data_sources.add_sql(
-            name="tiering_warehouse", connection_string="duckdb:///:memory:", kwargs={"creator": cursor}
-        )
-        batch = (
-            datasource.add_table_asset(name=suite_name, table_name=suite_name, schema_name=QUALITY_SCHEMA)
-            .add_batch_definition_whole_table(name="whole_table")
-            .get_batch()
-        )
+        batch, dispose = (batch_for or duckdb_batch)(context)
         gx_suite = gx.ExpectationSuite(name=suite_name, expectations=runnable)
         if len(gx_suite.expectations) != len(runnable):
             dropped = len(runnable) - len(gx_suite.expectations)
@@ -185,7 +233,7 @@ def _validate_view(
                 result_format={"result_format": "SUMMARY", "partial_unexpected_count": _PARTIAL_UNEXPECTED_COUNT},
             )
         finally:
-            datasource.get_execution_engine().engine.dispose()
+            dispose()
         for expectation_result in result.results:
             index = int(expectation_result.expectation_config.id)
             outcomes[index] = _from_gx(suite_name, suite["expectations"][index], expectation_result, rows)

@@ -84,14 +84,36 @@ def seeds_path(seeds_dir: Path) -> str:
 
 def dbt_vars(config, as_of: str) -> dict[str, str]:
     """What dbt needs of the run: its as-of date and rubric, where the warehouse is and how much
-    memory it may use (profiles.yml reads these two), and where the seeds are (dbt_project.yml)."""
-    return {
+    memory it may use (profiles.yml reads these two), and where the seeds are (dbt_project.yml).
+    On Spark, also the folder of its warehouse and catalog."""
+    values = {
         "as_of_date": as_of,
         "rubric": config.rubric,
         "warehouse_path": str(config.warehouse_path),
         "memory_limit": config.memory_limit,
         "seeds_dir": seeds_path(config.seeds_dir),
     }
+    if config.engine == "spark":
+        values["spark_dir"] = str(config.spark_dir)
+    return values
+
+
+def dbt_args(config, as_of: str) -> list[str]:
+    """The dbt build of a run. Unit tests test the models' logic, not tonight's data: the test
+    suite runs them. The profile's target is the engine's (duckdb or spark)."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--target", config.engine]
+    return [*args, "--vars", json.dumps(dbt_vars(config, as_of))]
+
+
+def hand_over_to_spark(context: dg.AssetExecutionContext, config) -> None:
+    """TIERING_ENGINE=spark: the landed tables, with their lineage, and the ingest's ledger,
+    quarantine and check results, written as Parquet into the Spark warehouse (raw.db)."""
+    from tiering.spark.landing import land_raw_tables
+
+    landed = land_raw_tables(config.warehouse_path, config.spark_dir, duckdb_config=config.duckdb_config)
+    context.log.info(
+        f"Landed for Spark in {config.spark_dir}: " + ", ".join(f"raw.{t.table} ({t.rows} rows)" for t in landed)
+    )
 
 
 @dbt_assets(
@@ -103,9 +125,9 @@ def dbt_vars(config, as_of: str) -> dict[str, str]:
 )
 def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, tiering: TieringConfig):
     config = tiering.settings(context)
-    # Unit tests test the models' logic, not tonight's data: the test suite runs them.
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    args += ["--vars", json.dumps(dbt_vars(config, context.partition_key))]
+    args = dbt_args(config, context.partition_key)
+    if config.engine == "spark":
+        hand_over_to_spark(context, config)
     crash_point("dbt:before")
     fail_point("dbt:before")
     invocation = dbt.cli(args, context=context)

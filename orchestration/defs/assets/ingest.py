@@ -220,6 +220,18 @@ def _roll_back(config: settings.Settings, run_id: str, reason: str) -> str:
     return ", ".join(delivery.source_file for delivery in removed) or "none"
 
 
+def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, entity: Entity):
+    """The entity's suite, on the engine of the run: inside DuckDB, or through GX's Spark engine."""
+    table = f"raw.{entity.name}"
+    if config.engine != "spark":
+        return quality.validate_table(connection, table, entity.name, as_of=config.as_of)
+    from tiering.spark.session import local_session
+
+    return quality.validate_table_on_spark(
+        connection, table, entity.name, as_of=config.as_of, spark=local_session(), work_dir=config.spark_dir / "checks"
+    )
+
+
 def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
     key = ingest_key(entity)
 
@@ -278,7 +290,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         crash_point(f"ingest:{entity.name}:loaded")
         with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
-            outcome = quality.validate_table(connection, f"raw.{entity.name}", entity.name, as_of=config.as_of)
+            outcome = _validate(connection, config, entity)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
             quality.record_outcome(

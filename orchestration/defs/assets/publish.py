@@ -16,6 +16,15 @@ from tiering.publish import catalog, report
 from tiering.publish import serving as publish
 
 
+def spark_relation_reader(config):
+    """With TIERING_ENGINE=spark the marts are Parquet tables of the Spark warehouse."""
+    if config.engine != "spark":
+        return None
+    from tiering.spark.warehouse import relation_sql
+
+    return lambda relation: relation_sql(config.spark_dir, relation)
+
+
 @dg.asset(
     key=dg.AssetKey(["serving", "tiering"]),
     partitions_def=as_of_partitions,
@@ -60,6 +69,7 @@ def serving_tiering(
         write_extras=write_report,
         before_switch=accept_deliveries,
         duckdb_config=config.duckdb_config,
+        read_relation=spark_relation_reader(config),
         docs=catalog.load(publish.PUBLISHED_TABLES, dbt_project.manifest_path),
         workbook_max_rows=config.excel_max_rows,
     )
