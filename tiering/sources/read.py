@@ -140,13 +140,17 @@ def _workbook_rows(path: Path, spec: EntitySpec) -> tuple[str, Iterator[tuple[in
         raise SourceReadError(f"{path.name}: cannot be read as a workbook ({error})") from None
 
     def rows() -> Iterator[tuple[int, list[str | None]]]:
-        first_row = sheet.start[0] if sheet.start else 0
+        # calamine's iter_rows starts at the sheet's first row (empty rows above the data
+        # included) but at the data's first column: pad the columns so that positions, like
+        # the merged ranges, count from column A and row 1.
+        first_row, first_column = sheet.start or (0, 0)
         merged = sheet.merged_cell_ranges or []
         # Merged cells: every cell of the range takes the value of its top-left cell.
         tops: dict[tuple[int, int], str | None] = {}
-        for index, row in enumerate(sheet.iter_rows()):
-            number = first_row + index
-            cells = [_cell_text(value) for value in row]
+        for number, row in enumerate(sheet.iter_rows()):
+            if number < first_row:
+                continue  # the empty rows above the data
+            cells = [None] * first_column + [_cell_text(value) for value in row]
             for (r0, c0), (r1, c1) in merged:
                 if r0 <= number <= r1:
                     if number == r0:
