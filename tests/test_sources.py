@@ -15,6 +15,7 @@ from tiering.cli import main
 from tiering.demo.generate import generate_demo_extracts
 from tiering.ingest.contract import ENTITIES
 from tiering.ingest.load import ContractError, ingest_entity
+from tiering.sources import read
 from tiering.sources.export import export_extracts
 from tiering.sources.profiles import ProfileError, load_profile, load_profiles, shipped_profiles
 from tiering.sources.read import detect_encoding
@@ -155,7 +156,16 @@ def _merged_workbook(path: Path, second_date: str = "2026年1月6日") -> None:
     workbook.close()
 
 
-def test_workbook_with_title_and_merged_two_row_header_continuation_lines_and_wan_yuan(tmp_path):
+@pytest.fixture(params=["calamine", "streamed"])
+def workbook_reader(request, monkeypatch):
+    """Each workbook test twice: loaded whole by calamine, and streamed by openpyxl (the path a
+    large .xlsx takes), the threshold lowered so a small crafted workbook takes it."""
+    if request.param == "streamed":
+        monkeypatch.setattr(read, "STREAM_XLSX_BYTES", 0)
+    return request.param
+
+
+def test_workbook_with_title_and_merged_two_row_header_continuation_lines_and_wan_yuan(tmp_path, workbook_reader):
     landing = tmp_path / "landing"
     landing.mkdir()
     profile = write_profile(tmp_path / "report.yaml", MERGED_PROFILE)
@@ -176,7 +186,7 @@ def test_workbook_with_title_and_merged_two_row_header_continuation_lines_and_wa
     ]  # fmt: skip
 
 
-def test_an_unparseable_date_is_quarantined_with_the_value_as_exported(tmp_path):
+def test_an_unparseable_date_is_quarantined_with_the_value_as_exported(tmp_path, workbook_reader):
     landing = tmp_path / "landing"
     landing.mkdir()
     profile = write_profile(tmp_path / "report.yaml", MERGED_PROFILE)
@@ -187,6 +197,75 @@ def test_an_unparseable_date_is_quarantined_with_the_value_as_exported(tmp_path)
         ("sheet 订单: column order_date: '2026年13月6日' is not a valid DATE; "
          "column amount_incl_tax: '1,0' is not a valid DECIMAL(18,2)",)
     ]  # fmt: skip
+
+
+def _mixed_workbook(path: Path) -> None:
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.add_worksheet("封面")
+    sheet = workbook.add_worksheet("数据")
+    day = workbook.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+    grey = workbook.add_format({"bg_color": "#DDDDDD"})
+    sheet.write_row(1, 1, ["编号", "数量", "金额", "日期", "时间", "有效", "备注"])  # from B2: row 1 and column A empty
+    sheet.write_row(2, 1, ["A1", 3, 1.25, None, None, True, "x"])
+    sheet.write_datetime(2, 4, datetime(2026, 1, 5), day)
+    sheet.write_datetime(2, 5, datetime(2026, 1, 5, 14, 5, 6), stamp)
+    sheet.write_row(3, 1, ["A2", 1e16, 0.1, None, None, False])
+    sheet.write_number(3, 4, 46027, day)
+    # row 5 blank between data rows; row 7 only formatted (no value) after the last data row
+    sheet.write_row(5, 1, ["A3", -2, 12345678.9, "2026/1/6", "", None, "尾行"])
+    sheet.write_blank(6, 3, None, grey)
+    sheet.merge_range(9, 1, 9, 3, None, grey)  # an empty merged range far below: still no data
+    workbook.close()
+
+
+def _read_rows(path: Path, spec_fields: dict) -> tuple[read.RawFile, list[tuple]]:
+    from tiering.sources.profiles import EntitySpec
+
+    spec = EntitySpec.model_validate({"files": ["*"], **spec_fields})
+    with duckdb.connect() as connection:
+        raw = read.read_raw(connection, path, spec)
+        return raw, connection.execute(f"select * from {read.RAW_TABLE} order by _row").fetchall()
+
+
+def test_a_workbook_above_the_threshold_is_streamed_with_the_same_rows_as_calamine_reads(tmp_path, monkeypatch):
+    path = tmp_path / "export.xlsx"
+    _mixed_workbook(path)
+    spec = {"sheet": "数据", "columns": {"order_id": "编号", "quantity": "数量"}}
+    whole = _read_rows(path, spec)
+
+    streamed_calls = []
+    streamed = read._streamed_workbook_rows
+    monkeypatch.setattr(read, "_streamed_workbook_rows", lambda *a: streamed_calls.append(a) or streamed(*a))
+    assert read._workbook_rows(path, read.EntitySpec.model_validate({"files": ["*"], **spec}))[0] == "数据"
+    assert streamed_calls == []  # below the threshold: calamine
+    monkeypatch.setattr(read, "STREAM_XLSX_BYTES", path.stat().st_size - 1)
+    streaming = _read_rows(path, spec)
+    assert len(streamed_calls) == 1
+
+    assert streaming == whole
+    raw, rows = streaming
+    assert (raw.headers, raw.header_row, raw.sheet, raw.rows) == (
+        ["", "编号", "数量", "金额", "日期", "时间", "有效", "备注"],
+        2,
+        "数据",
+        4,
+    )
+    assert rows == [
+        (3, 8, None, "A1", "3", "1.25", "2026-01-05", "2026-01-05 14:05:06", "true", "x"),
+        (4, 7, None, "A2", "10000000000000000", "0.1", "2026-01-05", None, "false", None),
+        (5, 0, None, None, None, None, None, None, None, None),
+        (6, 8, None, "A3", "-2", "12345678.9", "2026/1/6", None, None, "尾行"),
+    ]  # fmt: skip
+
+
+def test_an_xls_or_a_small_xlsx_is_never_streamed(tmp_path):
+    small = tmp_path / "small.xlsx"
+    _mixed_workbook(small)
+    assert not read._streams(small)
+    legacy = tmp_path / "big.xls"
+    legacy.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * (read.STREAM_XLSX_BYTES + 1))
+    assert not read._streams(legacy)
 
 
 # --- failures that stop before anything loads -------------------------------------------
