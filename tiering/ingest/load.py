@@ -394,6 +394,136 @@ def _quarantine_repeated_keys(connection: duckdb.DuckDBPyConnection, entity: Ent
     connection.execute("drop table if exists _landing_repeated")
 
 
+def _already_seen(
+    connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity, checksum: str
+) -> FileResult | None:
+    """The skip of content loaded before or withdrawn, or None when the file is new."""
+    seen = connection.execute(
+        f"select source_file from {RAW_SCHEMA}._ingested_files where entity = ? and file_checksum = ? limit 1",
+        [entity.name, checksum],
+    ).fetchall()
+    if seen:
+        return FileResult(entity.name, path.name, checksum, status="skipped_already_loaded", detail=seen[0][0])
+    was_withdrawn = withdrawn(connection, entity.name, checksum)
+    if was_withdrawn:
+        detail = f"withdrawn {was_withdrawn[0]}: {was_withdrawn[1]}"
+        return FileResult(entity.name, path.name, checksum, status="skipped_withdrawn", detail=detail)
+    return None
+
+
+def _normalise_if_profiled(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity, binding):
+    """The header check of a canonical file, or a profile-matched file normalised into the
+    contract's text relation: (columns the contract ignores, the normalised file or None)."""
+    if binding is None:
+        return check_header(path, entity), None
+    from tiering.sources.normalise import normalise
+    from tiering.sources.read import SourceReadError
+
+    _drop_scratch(connection)
+    try:
+        normalised = normalise(connection, path, binding)
+    except SourceReadError as error:
+        _drop_scratch(connection)
+        raise ContractError(str(error)) from None
+    return normalised.ignored, normalised
+
+
+def _lineage(connection: duckdb.DuckDBPyConnection, path: Path, checksum: str, batch_id: str, loaded_at: datetime):
+    """The lineage columns every row of this delivery carries, as SQL literals."""
+    load_seq = connection.execute(
+        f"select coalesce(max(load_seq), 0) + 1 from {RAW_SCHEMA}._ingested_files"
+    ).fetchall()[0][0]
+    return {
+        "_source_file": _sql_string(path.name),
+        "_file_checksum": _sql_string(checksum),
+        "_batch_id": _sql_string(batch_id),
+        "_load_seq": str(load_seq),
+        "_loaded_at": f"timestamp {_sql_string(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}",
+    }
+
+
+def _insert_rows_and_quarantine(connection: duckdb.DuckDBPyConnection, entity: Entity, lineage: dict) -> None:
+    """The checked rows into raw.<entity>, the refused ones into raw._quarantine."""
+    columns = ", ".join(entity.column_names)
+    # The scratch table is written in file order and never read in order again, so the copy
+    # into the raw table may write in parallel.
+    connection.execute("set preserve_insertion_order = false")
+    connection.execute(
+        f"""
+        insert into {RAW_SCHEMA}.{entity.name}
+        select {columns}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
+               {lineage["_batch_id"]}, {lineage["_load_seq"]}, {lineage["_loaded_at"]}
+        from _landing_positioned where reason is null
+        """
+    )
+    connection.execute("reset preserve_insertion_order")
+    connection.execute(
+        f"""
+        insert into {RAW_SCHEMA}._quarantine
+        select {_sql_string(entity.name)}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
+               {lineage["_batch_id"]}, {lineage["_loaded_at"]}, reason, raw_record
+        from (
+            select source_row, reason, raw_record from _landing_positioned where reason is not null
+            union all
+            select source_row, reason, raw_record from _landing_rejected
+        )
+        """
+    )
+
+
+def _counted(connection: duckdb.DuckDBPyConnection, path: Path, entity: Entity, checksum: str, ignored) -> FileResult:
+    """The file's rows read, loaded and quarantined: read = loaded + quarantined."""
+    loaded, quarantined_typed = connection.execute(
+        "select count(*) filter (where reason is null), count(*) filter (where reason is not null) from _landing_typed"
+    ).fetchall()[0]
+    rejected = connection.execute("select count(*) from _landing_rejected").fetchall()[0][0]
+    return FileResult(
+        entity=entity.name,
+        source_file=path.name,
+        file_checksum=checksum,
+        status="loaded",
+        rows_read=loaded + quarantined_typed + rejected,
+        rows_loaded=loaded,
+        rows_quarantined=quarantined_typed + rejected,
+        ignored_columns=ignored,
+    )
+
+
+def _record_delivery(
+    connection: duckdb.DuckDBPyConnection, result: FileResult, batch_id: str, load_seq: int, loaded_at: datetime
+) -> None:
+    """The delivery in the ledger, pending until the run publishes, and its event."""
+    connection.execute(
+        f"""
+        insert into {RAW_SCHEMA}._ingested_files
+            (entity, source_file, file_checksum, batch_id, load_seq, loaded_at, rows_read,
+             rows_loaded, rows_quarantined, status)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+        [
+            result.entity,
+            result.source_file,
+            result.file_checksum,
+            batch_id,
+            load_seq,
+            loaded_at,
+            result.rows_read,
+            result.rows_loaded,
+            result.rows_quarantined,
+            PENDING,
+        ],
+    )
+    record_event(
+        connection,
+        "loaded",
+        entity=result.entity,
+        source_file=result.source_file,
+        file_checksum=result.file_checksum,
+        batch_id=batch_id,
+        detail=f"{result.rows_loaded} rows loaded, {result.rows_quarantined} quarantined",
+    )
+
+
 def load_file(
     connection: duckdb.DuckDBPyConnection,
     path: Path,
@@ -408,41 +538,11 @@ def load_file(
     already loaded or withdrawn. ``binding``: the source profile entity the file matched
     (``tiering.sources.profiles.Binding``); None for a canonical file."""
     checksum = file_checksum(path)
-    seen = connection.execute(
-        f"select source_file from {RAW_SCHEMA}._ingested_files where entity = ? and file_checksum = ? limit 1",
-        [entity.name, checksum],
-    ).fetchall()
-    if seen:
-        return FileResult(entity.name, path.name, checksum, status="skipped_already_loaded", detail=seen[0][0])
-    was_withdrawn = withdrawn(connection, entity.name, checksum)
-    if was_withdrawn:
-        detail = f"withdrawn {was_withdrawn[0]}: {was_withdrawn[1]}"
-        return FileResult(entity.name, path.name, checksum, status="skipped_withdrawn", detail=detail)
-
-    normalised = None
-    if binding is None:
-        ignored = check_header(path, entity)
-    else:
-        from tiering.sources.normalise import normalise
-        from tiering.sources.read import SourceReadError
-
-        _drop_scratch(connection)
-        try:
-            normalised = normalise(connection, path, binding)
-        except SourceReadError as error:
-            _drop_scratch(connection)
-            raise ContractError(str(error)) from None
-        ignored = normalised.ignored
-    load_seq = connection.execute(
-        f"select coalesce(max(load_seq), 0) + 1 from {RAW_SCHEMA}._ingested_files"
-    ).fetchall()[0][0]
-    lineage = {
-        "_source_file": _sql_string(path.name),
-        "_file_checksum": _sql_string(checksum),
-        "_batch_id": _sql_string(batch_id),
-        "_load_seq": str(load_seq),
-        "_loaded_at": f"timestamp {_sql_string(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}",
-    }
+    skipped = _already_seen(connection, path, entity, checksum)
+    if skipped:
+        return skipped
+    ignored, normalised = _normalise_if_profiled(connection, path, entity, binding)
+    lineage = _lineage(connection, path, checksum, batch_id, loaded_at)
 
     # The file is read and checked into a scratch table before the transaction: only what lands
     # in raw (rows, quarantine, ledger) needs to be atomic, and DuckDB copies a committed
@@ -454,75 +554,9 @@ def load_file(
         raise
     connection.execute("begin transaction")
     try:
-        columns = ", ".join(entity.column_names)
-        # The scratch table is written in file order and never read in order again, so
-        # the copy into the raw table may write in parallel.
-        connection.execute("set preserve_insertion_order = false")
-        connection.execute(
-            f"""
-            insert into {RAW_SCHEMA}.{entity.name}
-            select {columns}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
-                   {lineage["_batch_id"]}, {lineage["_load_seq"]}, {lineage["_loaded_at"]}
-            from _landing_positioned where reason is null
-            """
-        )
-        connection.execute("reset preserve_insertion_order")
-        connection.execute(
-            f"""
-            insert into {RAW_SCHEMA}._quarantine
-            select {_sql_string(entity.name)}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
-                   {lineage["_batch_id"]}, {lineage["_loaded_at"]}, reason, raw_record
-            from (
-                select source_row, reason, raw_record from _landing_positioned where reason is not null
-                union all
-                select source_row, reason, raw_record from _landing_rejected
-            )
-            """
-        )
-        loaded, quarantined_typed = connection.execute(
-            "select count(*) filter (where reason is null), count(*) filter (where reason is not null) "
-            "from _landing_typed"
-        ).fetchall()[0]
-        rejected = connection.execute("select count(*) from _landing_rejected").fetchall()[0][0]
-        result = FileResult(
-            entity=entity.name,
-            source_file=path.name,
-            file_checksum=checksum,
-            status="loaded",
-            rows_read=loaded + quarantined_typed + rejected,
-            rows_loaded=loaded,
-            rows_quarantined=quarantined_typed + rejected,
-            ignored_columns=ignored,
-        )
-        connection.execute(
-            f"""
-            insert into {RAW_SCHEMA}._ingested_files
-                (entity, source_file, file_checksum, batch_id, load_seq, loaded_at, rows_read,
-                 rows_loaded, rows_quarantined, status)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            [
-                entity.name,
-                path.name,
-                checksum,
-                batch_id,
-                load_seq,
-                loaded_at,
-                result.rows_read,
-                result.rows_loaded,
-                result.rows_quarantined,
-                PENDING,
-            ],
-        )
-        record_event(
-            connection,
-            "loaded",
-            entity=entity.name,
-            source_file=path.name,
-            file_checksum=checksum,
-            batch_id=batch_id,
-            detail=f"{result.rows_loaded} rows loaded, {result.rows_quarantined} quarantined",
-        )
+        _insert_rows_and_quarantine(connection, entity, lineage)
+        result = _counted(connection, path, entity, checksum, ignored)
+        _record_delivery(connection, result, batch_id, int(lineage["_load_seq"]), loaded_at)
         connection.execute("commit")
     except Exception:
         connection.execute("rollback")
