@@ -30,10 +30,15 @@ converted as (
     select
         order_lines.*,
         rates.cny_per_unit,
-        cast(round(order_lines.amount_incl_tax * coalesce(rates.cny_per_unit, 1), 2) as decimal(18, 2))
-            as amount_incl_tax_cny,
-        cast(round(order_lines.cost_excl_tax * coalesce(rates.cny_per_unit, 1), 2) as decimal(18, 2))
-            as cost_excl_tax_cny
+        -- A CNY line (no rate) keeps its amount: no decimal multiplication for most lines.
+        case
+            when rates.cny_per_unit is null then cast(order_lines.amount_incl_tax as decimal(18, 2))
+            else cast(round(order_lines.amount_incl_tax * rates.cny_per_unit, 2) as decimal(18, 2))
+        end as amount_incl_tax_cny,
+        case
+            when rates.cny_per_unit is null then cast(order_lines.cost_excl_tax as decimal(18, 2))
+            else cast(round(order_lines.cost_excl_tax * rates.cny_per_unit, 2) as decimal(18, 2))
+        end as cost_excl_tax_cny
     from order_lines
     left join rates
         on
