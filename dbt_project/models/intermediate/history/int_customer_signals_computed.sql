@@ -9,10 +9,6 @@ complaints as (
     select * from {{ ref('stg_crm__complaints') }}
 ),
 
-matched as (
-    select * from {{ ref('int_customers_matched') }}
-),
-
 customers as (
     select * from {{ ref('int_customers_unified') }}
 ),
@@ -43,10 +39,7 @@ overdue as (
         count(*) as overdue_invoice_count,
         sum(receivables.invoice_amount) as overdue_amount_cny
     from receivables
-    inner join matched
-        on
-            matched.source_system = 'erp'
-            and receivables.erp_customer_id = matched.source_customer_id
+    {{ join_golden_customer('receivables.erp_customer_id', 'erp', alias='matched') }}
     where
         receivables.invoice_date <= {{ as_of_date() }}
         and receivables.due_date < {{ as_of_date() }}
@@ -59,10 +52,7 @@ recent_complaints as (
         matched.customer_id,
         count(*) as recent_complaint_count
     from complaints
-    inner join matched
-        on
-            matched.source_system = 'crm'
-            and complaints.crm_customer_id = matched.source_customer_id
+    {{ join_golden_customer('complaints.crm_customer_id', 'crm', alias='matched') }}
     cross join settings
     where
         cast(complaints.opened_at as date) <= {{ as_of_date() }}

@@ -13,11 +13,6 @@ excluded_lines as (
     where is_applied and action = 'exclude'
 ),
 
-matched as (
-    select * from {{ ref('int_customers_matched') }}
-    where source_system = 'erp'
-),
-
 settings as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
@@ -25,8 +20,7 @@ settings as (
 excluded_in_period as (
     select distinct matched.customer_id
     from excluded_lines
-    inner join matched
-        on excluded_lines.erp_customer_id = matched.source_customer_id
+    {{ join_golden_customer('excluded_lines.erp_customer_id', 'erp', alias='matched') }}
     cross join settings
     where excluded_lines.order_date between settings.period_start and settings.period_end
 ),

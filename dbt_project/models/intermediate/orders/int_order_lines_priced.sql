@@ -13,11 +13,6 @@ products as (
     select * from {{ ref('stg_erp__products') }}
 ),
 
-matched as (
-    select * from {{ ref('int_customers_matched') }}
-    where source_system = 'erp'
-),
-
 settings as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
@@ -62,8 +57,7 @@ priced as (
         order_lines.currency,
         order_lines.cny_per_unit
     from converted as order_lines
-    left join matched
-        on order_lines.erp_customer_id = matched.source_customer_id
+    {{ join_golden_customer('order_lines.erp_customer_id', 'erp', alias='matched', kind='left') }}
     left join products
         on order_lines.product_id = products.product_id
 ),

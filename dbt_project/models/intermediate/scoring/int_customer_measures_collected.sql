@@ -22,10 +22,6 @@ complaints as (
     select * from {{ ref('stg_crm__complaints') }}
 ),
 
-matched as (
-    select * from {{ ref('int_customers_matched') }}
-),
-
 periods as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
@@ -52,10 +48,7 @@ invoices_due as (
             else 0
         end) as period_invoices_on_time_count
     from receivables
-    inner join matched
-        on
-            matched.source_system = 'erp'
-            and receivables.erp_customer_id = matched.source_customer_id
+    {{ join_golden_customer('receivables.erp_customer_id', 'erp', alias='matched') }}
     cross join periods
     where receivables.due_date between periods.period_start and periods.period_end
     group by matched.customer_id
@@ -67,10 +60,7 @@ period_complaints as (
         matched.customer_id,
         count(*) as period_complaint_count
     from complaints
-    inner join matched
-        on
-            matched.source_system = 'crm'
-            and complaints.crm_customer_id = matched.source_customer_id
+    {{ join_golden_customer('complaints.crm_customer_id', 'crm', alias='matched') }}
     cross join periods
     where cast(complaints.opened_at as date) between periods.period_start and periods.period_end
     group by matched.customer_id

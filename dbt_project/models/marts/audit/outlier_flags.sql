@@ -5,11 +5,6 @@ with flagged as (
     select * from {{ ref('int_order_lines_outliers_flagged') }}
 ),
 
-matched as (
-    select * from {{ ref('int_customers_matched') }}
-    where source_system = 'erp'
-),
-
 periods as (
     select * from {{ ref('int_scoring_periods_resolved') }}
 ),
@@ -33,8 +28,7 @@ final as (
         flagged.order_date between periods.period_start and periods.period_end as is_in_spend_period,
         flagged.detail
     from flagged
-    left join matched
-        on flagged.erp_customer_id = matched.source_customer_id
+    {{ join_golden_customer('flagged.erp_customer_id', 'erp', alias='matched', kind='left') }}
     cross join periods
 )
 
