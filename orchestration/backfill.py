@@ -73,6 +73,9 @@ def wait_for(instance: dg.DagsterInstance, backfill_id: str, dates: list[date], 
                 seconds = _run_seconds(instance, run.run_id)
                 word = {"SUCCESS": "ok", "FAILURE": "FAILED", "CANCELED": "canceled"}[run.status.value]
                 print(f"{partition}: {word} (run {run.run_id[:8]}{seconds})", flush=True)
+                if run.status == dg.DagsterRunStatus.FAILURE:
+                    for line in _failure_reason(instance, run.run_id):
+                        print(f"    {line}", flush=True)
             if outcomes.get(partition) == dg.DagsterRunStatus.FAILURE and not canceled:
                 canceled = True
                 for later in runs:
@@ -81,6 +84,22 @@ def wait_for(instance: dg.DagsterInstance, backfill_id: str, dates: list[date], 
         if set(outcomes) != wanted:
             time.sleep(poll_seconds)
     return outcomes
+
+
+def _failure_reason(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """The first failure of a run in the error's own words (the innermost cause)."""
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.event_type_value not in ("STEP_FAILURE", "RUN_FAILURE", "RESOURCE_INIT_FAILURE"):
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            step = f"step {event.step_key}: " if event.step_key else ""
+            lines = error.message.strip().splitlines()
+            return [step + lines[0], *lines[1:8]] if lines else []
+    return []
 
 
 def _run_seconds(instance: dg.DagsterInstance, run_id: str) -> str:
