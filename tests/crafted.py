@@ -6,7 +6,7 @@ import csv
 import shutil
 from pathlib import Path
 
-from tiering.demo.generate import credit_code_check_char
+from tiering.credit_code import check_char as credit_code_check_char
 from tiering.ingest.contract import ENTITIES
 from tiering.rubric.checks import SEEDS_DIR
 

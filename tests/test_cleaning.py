@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tiering.demo.generate import credit_code_check_char
+from tiering.credit_code import check_char as credit_code_check_char
 from tiering.ingest.contract import ENTITIES
 from tiering.publish.serving import PUBLISHED_TABLES
 

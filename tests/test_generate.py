@@ -12,6 +12,8 @@ from decimal import Decimal, InvalidOperation
 
 import pytest
 
+from tiering.credit_code import check_char as credit_code_check_char
+from tiering.credit_code import is_valid as is_valid_credit_code
 from tiering.demo.generate import (
     CITIES,
     DEFECT_BASIS,
@@ -20,9 +22,7 @@ from tiering.demo.generate import (
     INDUSTRIES,
     INDUSTRY_WORDS,
     PRODUCT_CATEGORIES,
-    credit_code_check_char,
     generate_demo_extracts,
-    is_valid_credit_code,
     main,
 )
 from tiering.ingest.contract import ENTITIES

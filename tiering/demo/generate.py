@@ -155,15 +155,6 @@ MAX_CUSTOMERS = 9_000_000
 assert set(_CITY_PROVINCE.values()) <= set(_AddressZh.provinces)
 assert all(len(words) == len(INDUSTRY_WORDS["信息技术"]) for words in INDUSTRY_WORDS.values())
 
-# --- unified social credit code (GB 32100-2015) ---------------------------------------------
-
-# The rule lives in tiering.credit_code; the generator derives its SQL bijection from it.
-CREDIT_CODE_CHARSET = credit_code.CHARSET
-CREDIT_CODE_WEIGHTS = credit_code.WEIGHTS
-credit_code_check_char = credit_code.check_char
-is_valid_credit_code = credit_code.is_valid
-
-
 # --- generation ------------------------------------------------------------------------------
 
 
@@ -199,7 +190,7 @@ def _macros(seed: int, as_of: date, n_owners: int, rng: random.Random) -> list[s
     words_per_industry = len(INDUSTRY_WORDS["信息技术"])
     province_codes = [_PROVINCE_CODE[_CITY_PROVINCE[c]] for c in CITIES]
     list_prices = [round(20 * 500 ** rng.random(), 2) for _ in range(PRODUCT_COUNT)]
-    checksum_terms = " + ".join(f"d{k} * {w}" for k, w in zip(range(9), CREDIT_CODE_WEIGHTS[8:], strict=True))
+    checksum_terms = " + ".join(f"d{k} * {w}" for k, w in zip(range(9), credit_code.WEIGHTS[8:], strict=True))
     return [
         # A uniform in [0, 1) from 53 bits of hash(key, salt, seed); same inputs, same number.
         f"create temp macro u(k, salt) as ((hash(k::bigint, salt, {seed}::bigint) >> 11)::double / 9007199254740992.0)",
@@ -225,7 +216,7 @@ def _macros(seed: int, as_of: date, n_owners: int, rng: random.Random) -> list[s
         f"create temp macro list_price(p) as ({list_prices}[p + 1])",
         f"create temp macro as_of() as (date '{as_of.isoformat()}')",
         # credit code: value of body digit d0..d8 (base 31) and the checksum over all 17 places
-        f"create temp macro cc_char(v) as ({_sql_list(CREDIT_CODE_CHARSET)}[v + 1])",
+        f"create temp macro cc_char(v) as ({_sql_list(credit_code.CHARSET)}[v + 1])",
         "create temp macro cc_check(region, d0, d1, d2, d3, d4, d5, d6, d7, d8) as ("
         "(31 - (9 * 1 + 1 * 3"
         " + (region // 100000) * 9 + (region // 10000 % 10) * 27 + (region // 1000 % 10) * 19"

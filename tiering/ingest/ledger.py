@@ -15,6 +15,8 @@ stays half-committed and the next run with a corrected file needs no hand work.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -108,6 +110,30 @@ def record_event(
     )
 
 
+@contextlib.contextmanager
+def transaction(connection: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction: committed when the block ends, rolled back when it raises."""
+    connection.execute("begin transaction")
+    try:
+        yield
+        connection.execute("commit")
+    except Exception:
+        connection.execute("rollback")
+        raise
+
+
+def _delivery_event(connection: duckdb.DuckDBPyConnection, event: str, delivery: Delivery, **details) -> None:
+    record_event(
+        connection,
+        event,
+        entity=delivery.entity,
+        source_file=delivery.source_file,
+        file_checksum=delivery.file_checksum,
+        batch_id=details.pop("batch_id", delivery.batch_id),
+        **details,
+    )
+
+
 @dataclass(frozen=True)
 class Delivery:
     entity: str
@@ -155,24 +181,10 @@ def rollback_batch(connection: duckdb.DuckDBPyConnection, batch_id: str, reason:
     pending = deliveries(connection, batch_id=batch_id, status=PENDING)
     if not pending:
         return []
-    connection.execute("begin transaction")
-    try:
+    with transaction(connection):
         for delivery in pending:
             removed = _remove(connection, delivery)
-            record_event(
-                connection,
-                "rolled_back",
-                entity=delivery.entity,
-                source_file=delivery.source_file,
-                file_checksum=delivery.file_checksum,
-                batch_id=batch_id,
-                rows_removed=removed,
-                detail=reason,
-            )
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+            _delivery_event(connection, "rolled_back", delivery, batch_id=batch_id, rows_removed=removed, detail=reason)
     return pending
 
 
@@ -191,25 +203,13 @@ def recover_unfinished_runs(connection: duckdb.DuckDBPyConnection, current_batch
 def accept_batch(connection: duckdb.DuckDBPyConnection, batch_id: str) -> int:
     """Mark a run's deliveries accepted: the run has published them."""
     pending = deliveries(connection, batch_id=batch_id, status=PENDING)
-    connection.execute("begin transaction")
-    try:
+    with transaction(connection):
         connection.execute(
             f"update {RAW_SCHEMA}._ingested_files set status = ? where batch_id = ? and status = ?",
             [ACCEPTED, batch_id, PENDING],
         )
         for delivery in pending:
-            record_event(
-                connection,
-                "accepted",
-                entity=delivery.entity,
-                source_file=delivery.source_file,
-                file_checksum=delivery.file_checksum,
-                batch_id=batch_id,
-            )
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+            _delivery_event(connection, "accepted", delivery, batch_id=batch_id)
     return len(pending)
 
 
@@ -224,28 +224,14 @@ def withdraw(connection: duckdb.DuckDBPyConnection, file_name: str, reason: str)
     if not found:
         known = ", ".join(sorted({d.source_file for d in deliveries(connection)})) or "none"
         raise WithdrawError(f"no delivery named {file_name!r} is in the warehouse; deliveries: {known}")
-    connection.execute("begin transaction")
-    try:
+    with transaction(connection):
         for delivery in found:
             removed = _remove(connection, delivery)
             connection.execute(
                 f"insert into {RAW_SCHEMA}._withdrawn_files values (?, ?, ?, ?, ?)",
                 [delivery.entity, delivery.file_checksum, delivery.source_file, datetime.now(), reason],
             )
-            record_event(
-                connection,
-                "withdrawn",
-                entity=delivery.entity,
-                source_file=delivery.source_file,
-                file_checksum=delivery.file_checksum,
-                batch_id=delivery.batch_id,
-                rows_removed=removed,
-                detail=reason,
-            )
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+            _delivery_event(connection, "withdrawn", delivery, rows_removed=removed, detail=reason)
     return found
 
 

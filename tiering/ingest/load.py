@@ -35,6 +35,7 @@ from tiering.ingest.ledger import (
     RAW_SCHEMA,
     ensure_raw_schema,
     record_event,
+    transaction,
     withdrawn,
 )
 
@@ -175,18 +176,6 @@ def matched_files(landing_dir: Path, entity: str, profiles: list) -> list[tuple[
         if canonical and known and known.name == entity:
             found.append((path, None))
     return sorted(found, key=lambda item: item[0].name)
-
-
-def landed_files(landing_dir: Path, entity: str) -> list[Path]:
-    """Files of one entity in the landing folder, oldest delivery first (names carry the date)."""
-    if not landing_dir.is_dir():
-        return []
-    found = []
-    for path in landing_dir.iterdir():
-        known = entity_for_file(path.name)
-        if known and known.name == entity and path.is_file():
-            found.append(path)
-    return sorted(found, key=lambda path: path.name)
 
 
 def _sql_string(value: str) -> str:
@@ -552,15 +541,11 @@ def load_file(
     except Exception:
         _drop_scratch(connection)
         raise
-    connection.execute("begin transaction")
     try:
-        _insert_rows_and_quarantine(connection, entity, lineage)
-        result = _counted(connection, path, entity, checksum, ignored)
-        _record_delivery(connection, result, batch_id, int(lineage["_load_seq"]), loaded_at)
-        connection.execute("commit")
-    except Exception:
-        connection.execute("rollback")
-        raise
+        with transaction(connection):
+            _insert_rows_and_quarantine(connection, entity, lineage)
+            result = _counted(connection, path, entity, checksum, ignored)
+            _record_delivery(connection, result, batch_id, int(lineage["_load_seq"]), loaded_at)
     finally:
         connection.execute("reset preserve_insertion_order")
         _drop_scratch(connection)

@@ -69,18 +69,9 @@ def parquet_metadata(doc: TableDoc) -> str:
     return "{" + ", ".join(f"{key}: {_literal(value)}" for key, value in entries.items()) + "}"
 
 
-def undocumented_columns(database: Path, docs: dict[str, TableDoc]) -> list[str]:
-    """``table.column`` for every published column without a description (for the test)."""
-    import duckdb
-
-    missing = []
-    with duckdb.connect(str(database), read_only=True) as connection:
-        for table, doc in docs.items():
-            for (column,) in connection.execute(
-                "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ? "
-                "order by column_index",
-                [table],
-            ).fetchall():
-                if not doc.columns.get(column):
-                    missing.append(f"{table}.{column}")
-    return missing
+def as_doubles(columns: list[tuple[str, str]], kinds: tuple[str, ...] = ("DECIMAL",)) -> str:
+    """A select list of ``(name, type)`` columns with the columns of ``kinds`` cast to DOUBLE:
+    the number type every BI reader takes as a number."""
+    return ", ".join(
+        f'cast("{name}" as double) as "{name}"' if kind.startswith(kinds) else f'"{name}"' for name, kind in columns
+    )

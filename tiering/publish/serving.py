@@ -238,10 +238,7 @@ def publish(
             ).fetchall()
             for statement in catalog.comment_statements(name, doc, [column for column, _ in columns]):
                 connection.execute(statement)
-            numbers = ", ".join(
-                f'cast("{column}" as double) as "{column}"' if kind.startswith("DECIMAL") else f'"{column}"'
-                for column, kind in columns
-            )
+            numbers = catalog.as_doubles(columns)
             # COPY answers with the number of rows it wrote.
             row_counts[name] = connection.execute(
                 f"copy (select {numbers} from main.{name}) to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "

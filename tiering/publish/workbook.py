@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from tiering.publish.catalog import TableDoc
+from tiering.publish.catalog import TableDoc, as_doubles
 
 WORKBOOK_FILE = "tiering.xlsx"
 EXCEL_ROW_LIMIT = 1_048_575  # rows under the header
@@ -59,11 +59,7 @@ def _select(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str
         [table],
     ).fetchall()
     # Decimals as doubles: Excel has one number type; the exact values stay in the DuckDB file.
-    expressions = [
-        f'cast("{name}" as double) as "{name}"' if kind.startswith(("DECIMAL", "HUGEINT")) else f'"{name}"'
-        for name, kind in columns
-    ]
-    return [name for name, _ in columns], ", ".join(expressions)
+    return [name for name, _ in columns], as_doubles(columns, ("DECIMAL", "HUGEINT"))
 
 
 def write_workbook(

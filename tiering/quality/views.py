@@ -22,9 +22,6 @@ from tiering.ingest.contract import ENTITIES
 
 QUALITY_SCHEMA = "quality"
 
-# The credit-code rule lives in tiering.credit_code.
-credit_code_valid_sql = credit_code.is_valid_sql
-
 
 def _after_as_of(column: str) -> str:
     return f"case when cast({column} as date) > {{as_of}} then cast({column} as varchar) end"
@@ -51,7 +48,7 @@ def normalized_credit_code_sql(column: str) -> str:
 
 def _invalid_credit_code(column: str) -> str:
     code = normalized_credit_code_sql(column)
-    return f"case when not ({credit_code_valid_sql(code)}) then {column} end"
+    return f"case when not ({credit_code.is_valid_sql(code)}) then {column} end"
 
 
 # Derived columns per suite: name -> SQL over the raw table, the offending value or null.
