@@ -53,10 +53,11 @@ java:
 spark: $(BIN)/.installed-spark java
 
 # Dagster reads the dbt manifest to build its asset graph: parse before every use so an
-# edited model or seed is always seen.
+# edited model or seed is always seen. It parses with the --vars a run of this configuration
+# passes, so that run can reuse dbt's parse instead of parsing the project again.
 manifest: setup
 	@cd dbt_project && [ -e dbt_packages/dbt_utils ] || ../$(BIN)/dbt deps --quiet --profiles-dir .
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	$(BIN)/python -m orchestration.dbt_invocation
 
 # The Dagster instance's configuration (one run at a time, no telemetry).
 instance: setup

@@ -1,17 +1,15 @@
 """The dbt project as assets, grouped by layer and area: seeds (the rubric), staging,
 cleaning, scoring, history, marts and audit; dbt tests show as asset checks. One `dbt build`
-per run, for the run's partition (its as-of date), with the run's configuration as --vars."""
+per run, for the run's partition (its as-of date, as TIERING_AS_OF), with the run's
+configuration as --vars (``orchestration.dbt_invocation``)."""
 
-import hashlib
-import json
-import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.dbt_invocation import dbt_args, dbt_environment, keep_parse
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
 from orchestration.defs.metadata import OWNERS
@@ -64,47 +62,6 @@ class TieringTranslator(DagsterDbtTranslator):
 translator = TieringTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def seeds_path(seeds_dir: Path) -> str:
-    """The seeds folder as dbt must see it: relative to the project, and such that dbt's copy of
-    each seed's SQL (target/run/<project>/<seed path>) stays inside target/. The project's own
-    folder is ../seeds; another (TIERING_SEEDS_DIR) is reached through a link in target/seeds/.
-    (An absolute seed path would make dbt write that SQL over the seed files themselves.)"""
-    project_dir = Path(dbt_project.project_dir).resolve()
-    if seeds_dir.resolve() == (project_dir.parent / "seeds").resolve():
-        return "../seeds"
-    link = project_dir / "target" / "seeds" / hashlib.sha1(str(seeds_dir.resolve()).encode()).hexdigest()[:12]
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not link.is_symlink() or Path(os.readlink(link)) != seeds_dir.resolve():
-        staged = link.with_name(f"{link.name}.{os.getpid()}")
-        staged.unlink(missing_ok=True)
-        os.symlink(seeds_dir.resolve(), staged)
-        os.replace(staged, link)
-    return str(link.relative_to(project_dir))
-
-
-def dbt_vars(config, as_of: str) -> dict[str, str]:
-    """What dbt needs of the run: its as-of date and rubric, where the warehouse is and how much
-    memory it may use (profiles.yml reads these two), and where the seeds are (dbt_project.yml).
-    On Spark, also the folder of its warehouse and catalog."""
-    values = {
-        "as_of_date": as_of,
-        "rubric": config.rubric,
-        "warehouse_path": str(config.warehouse_path),
-        "memory_limit": config.memory_limit,
-        "seeds_dir": seeds_path(config.seeds_dir),
-    }
-    if config.engine == "spark":
-        values["spark_dir"] = str(config.spark_dir)
-    return values
-
-
-def dbt_args(config, as_of: str) -> list[str]:
-    """The dbt build of a run. Unit tests test the models' logic, not tonight's data: the test
-    suite runs them. The profile's target is the engine's (duckdb or spark)."""
-    args = ["build", "--exclude-resource-type", "unit_test", "--target", config.engine]
-    return [*args, "--vars", json.dumps(dbt_vars(config, as_of))]
-
-
 def hand_over_to_spark(context: dg.AssetExecutionContext, config) -> None:
     """TIERING_ENGINE=spark: the landed tables, with their lineage, and the ingest's ledger,
     quarantine and check results, written as Parquet into the Spark warehouse (raw.db)."""
@@ -125,17 +82,20 @@ def hand_over_to_spark(context: dg.AssetExecutionContext, config) -> None:
 )
 def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, tiering: TieringConfig):
     config = tiering.settings(context)
-    args = dbt_args(config, context.partition_key)
+    args = dbt_args(config)
     if config.engine == "spark":
         hand_over_to_spark(context, config)
     crash_point("dbt:before")
     fail_point("dbt:before")
-    invocation = dbt.cli(args, context=context)
+    with dbt_environment(context.partition_key):
+        invocation = dbt.cli(args, context=context)
     try:
         for count, event in enumerate(invocation.stream(), start=1):
             if count == 20:
                 crash_point("dbt:running")
             yield event
+        if invocation.is_successful():
+            keep_parse(invocation.target_path)
     finally:
         # A step that stops early (an error reading dbt's events, a cancelled run) must not
         # leave dbt running with the warehouse locked: the failure hook rolls back next.

@@ -1,0 +1,110 @@
+"""How the pipeline starts dbt: the --vars and target of a run's configuration, the as-of date
+in the environment, and dbt's saved parse kept from one run to the next. No Dagster here:
+``make manifest`` uses it too (``python -m orchestration.dbt_invocation``).
+
+dbt parses the whole project (about two seconds) unless its saved parse
+(target/partial_parse.msgpack) was made with the same --vars and connection. So the as-of
+date, which changes every night, is not a var but TIERING_AS_OF (macro as_of_date); ``make
+manifest`` parses with the vars a run of the current configuration passes; and a build that
+succeeds leaves its parse for the next one (dagster-dbt copies target/partial_parse.msgpack
+into each invocation's own folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tiering import settings
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+# dbt's saved parse of the project, in its target folder.
+PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+
+
+def seeds_path(seeds_dir: Path) -> str:
+    """The seeds folder as dbt must see it: relative to the project, and such that dbt's copy of
+    each seed's SQL (target/run/<project>/<seed path>) stays inside target/. The project's own
+    folder is ../seeds; another (TIERING_SEEDS_DIR) is reached through a link in target/seeds/.
+    (An absolute seed path would make dbt write that SQL over the seed files themselves.)"""
+    project_dir = PROJECT_DIR.resolve()
+    if seeds_dir.resolve() == (project_dir.parent / "seeds").resolve():
+        return "../seeds"
+    link = project_dir / "target" / "seeds" / hashlib.sha1(str(seeds_dir.resolve()).encode()).hexdigest()[:12]
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.is_symlink() or Path(os.readlink(link)) != seeds_dir.resolve():
+        staged = link.with_name(f"{link.name}.{os.getpid()}")
+        staged.unlink(missing_ok=True)
+        os.symlink(seeds_dir.resolve(), staged)
+        os.replace(staged, link)
+    return str(link.relative_to(project_dir))
+
+
+def dbt_vars(config) -> dict[str, str]:
+    """What dbt needs of the run's configuration: the rubric, where the warehouse is and how much
+    memory it may use (profiles.yml reads these two), and where the seeds are (dbt_project.yml).
+    On Spark, also the folder of its warehouse and catalog. Not the as-of date: see
+    ``dbt_environment``."""
+    values = {
+        "rubric": config.rubric,
+        "warehouse_path": str(config.warehouse_path),
+        "memory_limit": config.memory_limit,
+        "seeds_dir": seeds_path(config.seeds_dir),
+    }
+    if config.engine == "spark":
+        values["spark_dir"] = str(config.spark_dir)
+    return values
+
+
+def dbt_args(config) -> list[str]:
+    """The dbt build of a run. Unit tests test the models' logic, not tonight's data: the test
+    suite runs them. The profile's target is the engine's (duckdb or spark)."""
+    args = ["build", "--exclude-resource-type", "unit_test", "--target", config.engine]
+    return [*args, "--vars", json.dumps(dbt_vars(config))]
+
+
+@contextmanager
+def dbt_environment(as_of: str) -> Iterator[None]:
+    """The run's as-of date for the dbt process started inside, as TIERING_AS_OF."""
+    before = os.environ.get("TIERING_AS_OF")
+    os.environ["TIERING_AS_OF"] = as_of
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TIERING_AS_OF", None)
+        else:
+            os.environ["TIERING_AS_OF"] = before
+
+
+def keep_parse(invocation_target: Path) -> None:
+    """dbt's saved parse of a build that succeeded, as the one the next build starts from."""
+    parsed = invocation_target / PARTIAL_PARSE_FILE
+    if not parsed.exists():
+        return
+    kept = PROJECT_DIR / "target" / PARTIAL_PARSE_FILE
+    staged = kept.with_name(f"{kept.name}.{os.getpid()}")
+    shutil.copyfile(parsed, staged)
+    os.replace(staged, kept)
+
+
+def parse() -> int:
+    """``dbt parse`` (the manifest Dagster reads) with the target and --vars of a run of the
+    configuration in the environment, so that run finds dbt's parse valid."""
+    settings.read_dotenv()
+    config = settings.load()
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet", "--profiles-dir", "."]
+    command += ["--target", config.engine, "--vars", json.dumps(dbt_vars(config))]
+    return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+
+
+if __name__ == "__main__":
+    sys.exit(parse())
