@@ -27,6 +27,9 @@ from tiering import settings
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # dbt's saved parse of the project, in its target folder.
 PARTIAL_PARSE_FILE = "partial_parse.msgpack"
+# Each build writes its artifacts (run_results.json, compiled SQL, dbt.log: about 10 MB) into
+# a folder of its own under target/; the newest are kept for a look after a run.
+KEEP_BUILDS = 10
 
 
 def seeds_path(seeds_dir: Path) -> str:
@@ -93,6 +96,19 @@ def keep_parse(invocation_target: Path) -> None:
     staged = kept.with_name(f"{kept.name}.{os.getpid()}")
     shutil.copyfile(parsed, staged)
     os.replace(staged, kept)
+
+
+def prune_builds(keep: int = KEEP_BUILDS) -> list[Path]:
+    """Remove the artifact folders of all but the newest ``keep`` builds; returns those removed.
+    A nightly job would otherwise add a folder a night for ever."""
+    builds = sorted(
+        (path for path in (PROJECT_DIR / "target").glob("tiering_dbt-*") if path.is_dir()),
+        key=lambda path: path.stat().st_mtime,
+        reverse=True,
+    )
+    for path in builds[keep:]:
+        shutil.rmtree(path, ignore_errors=True)
+    return builds[keep:]
 
 
 def parse() -> int:

@@ -94,3 +94,23 @@ def test_reconciliation_and_dedup_checks_are_asset_checks_of_their_models():
     assert ("intermediate/int_customers_matched", "assert_no_golden_customer_has_two_valid_credit_codes") in checks
     dropped_lines = "assert_every_confirmed_line_is_attributed_or_an_outlier"
     assert ("intermediate/int_order_lines_attributed", dropped_lines) in checks
+
+
+def test_only_the_newest_dbt_build_folders_are_kept(tmp_path, monkeypatch):
+    import os
+
+    from orchestration import dbt_invocation
+
+    monkeypatch.setattr(dbt_invocation, "PROJECT_DIR", tmp_path)
+    for age in range(13):
+        folder = tmp_path / "target" / f"tiering_dbt-run{age:02d}-abc"
+        folder.mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+    (tmp_path / "target" / "manifest.json").write_text("{}")
+
+    removed = dbt_invocation.prune_builds(keep=10)
+
+    assert sorted(path.name for path in removed) == [f"tiering_dbt-run{age:02d}-abc" for age in (10, 11, 12)]
+    kept = sorted(path.name for path in (tmp_path / "target").iterdir())
+    assert kept == ["manifest.json", *(f"tiering_dbt-run{age:02d}-abc" for age in range(10))]

@@ -117,6 +117,17 @@ def test_every_as_of_date_is_kept(history):
     ]
 
 
+def test_a_later_date_reuses_the_dbt_parse_of_the_run_before(history):
+    # The as-of date reaches dbt as TIERING_AS_OF, not a var: a new date leaves dbt's saved
+    # parse valid, and the dates above are scored each as of itself (test_every_as_of_date_is_kept).
+    from orchestration.dbt_invocation import PROJECT_DIR
+
+    (log,) = PROJECT_DIR.glob(f"target/tiering_dbt-{history.result.run_id[:7]}-*/dbt.log")
+    text = log.read_text(encoding="utf-8")
+    assert "Unable to do partial parsing" not in text
+    assert "skipping parsing" in text or "skipping partial parsing" in text
+
+
 def test_a_customer_whose_spend_falls_40_percent_drops_at_the_trigger(history):
     assert _tiers(history, "C1000001") == [
         ("2026-01-01", "strategic", "strategic", "initial"),

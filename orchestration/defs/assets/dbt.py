@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.dbt_invocation import dbt_args, dbt_environment, keep_parse
+from orchestration.dbt_invocation import dbt_args, dbt_environment, keep_parse, prune_builds
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
 from orchestration.defs.metadata import OWNERS
@@ -102,6 +102,7 @@ def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, tiering:
         if invocation.process.poll() is None:
             invocation.process.terminate()
             invocation.process.wait(timeout=60)
+        prune_builds()
 
 
 defs = dg.Definitions(assets=[tiering_dbt])
