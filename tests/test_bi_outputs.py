@@ -154,6 +154,30 @@ def test_a_sheet_that_stops_short_says_so_and_where_the_rest_is(published, tmp_p
     assert "parquet/customer_tiers.parquet" in about["customer_tiers"]
 
 
+def test_text_that_looks_like_a_formula_or_a_link_stays_text_in_the_workbook(published, tmp_path):
+    import shutil
+
+    import duckdb
+
+    serving = tmp_path / "serving.duckdb"
+    shutil.copyfile(published.serving_path, serving)
+    with duckdb.connect(str(serving)) as connection:
+        connection.execute(
+            "update customer_tiers set customer_name = case customer_id when 'C2024001' then '=HYPERLINK(\"x\")' "
+            "else 'http://example.com' end where as_of_date = ?",
+            [AS_OF],
+        )
+    path = tmp_path / "workbook.xlsx"
+    write_workbook(serving, path, as_of=AS_OF, docs=catalog.load(PUBLISHED_TABLES))
+
+    with zipfile.ZipFile(path) as archive:
+        sheet = archive.read(f"xl/worksheets/sheet{1 + 1 + [s.table for s in SHEETS].index('customer_tiers')}.xml")
+    assert b"<f>" not in sheet and b"<hyperlink" not in sheet
+    tiers = read_workbook(path)["客户分级 customer_tiers"]
+    names = {row[tiers[0].index("customer_name")] for row in tiers[1:]}
+    assert names == {'=HYPERLINK("x")', "http://example.com"}
+
+
 def test_the_report_formats_numbers_for_people(published):
     text = (published.data_dir / "serving" / "reports" / "latest.html").read_text(encoding="utf-8")
     numbers = re.findall(r'<td class="num">([^<]*)</td>', text)

@@ -26,6 +26,7 @@ import shutil
 import unicodedata
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -187,6 +188,16 @@ def remove_stale(serving_dir: Path, keep_versions: int) -> list[str]:
     return removed
 
 
+def _columns(connection: duckdb.DuckDBPyConnection, table: str, *, with_types: bool = False) -> list:
+    """The columns of a table of the new serving file, in order (with their types)."""
+    rows = connection.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = ? order by column_index",
+        [table],
+    ).fetchall()
+    return rows if with_types else [name for name, _ in rows]
+
+
 def publish(
     warehouse_path: Path,
     serving_dir: Path,
@@ -231,20 +242,35 @@ def publish(
             source = read_relation(relation) if read_relation else f"warehouse.{relation}"
             connection.execute(f"create table main.{name} as select * from {source}")
             doc = docs.get(name, catalog.TableDoc())
-            columns = connection.execute(
-                "select column_name, data_type from duckdb_columns() where database_name = current_database() "
-                "and schema_name = 'main' and table_name = ? order by column_index",
-                [name],
-            ).fetchall()
-            for statement in catalog.comment_statements(name, doc, [column for column, _ in columns]):
+            for statement in catalog.comment_statements(name, doc, _columns(connection, name)):
                 connection.execute(statement)
-            numbers = catalog.as_doubles(columns)
-            # COPY answers with the number of rows it wrote.
-            row_counts[name] = connection.execute(
-                f"copy (select {numbers} from main.{name}) to {_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
-                f"(format parquet, compression zstd, kv_metadata {catalog.parquet_metadata(doc)})"
-            ).fetchall()[0][0]
-            crash_point("publish:writing_version")
+        connection.execute("detach warehouse")
+        # The workbook is Python's work, the Parquet files DuckDB's: one is written while the
+        # other is, each over its own cursor of the new file.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
+            workbook = None
+            if all(sheet.table in tables for sheet in WORKBOOK_SHEETS):
+                workbook = pool.submit(
+                    write_workbook,
+                    database,
+                    staging / WORKBOOK_FILE,
+                    as_of=as_of,
+                    docs=docs,
+                    max_rows=workbook_max_rows,
+                    connection=connection.cursor(),
+                )
+            for name in tables:
+                numbers = catalog.as_doubles(_columns(connection, name, with_types=True))
+                # COPY answers with the number of rows it wrote.
+                row_counts[name] = connection.execute(
+                    f"copy (select {numbers} from main.{name}) to "
+                    f"{_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
+                    f"(format parquet, compression zstd, "
+                    f"kv_metadata {catalog.parquet_metadata(docs.get(name, catalog.TableDoc()))})"
+                ).fetchall()[0][0]
+                crash_point("publish:writing_version")
+            if workbook is not None:
+                workbook.result()
         connection.execute(
             f"""
             create table main.{PUBLICATION_TABLE} as
@@ -261,9 +287,6 @@ def publish(
                 "counts": list(row_counts.values()),
             },
         )
-        connection.execute("detach warehouse")
-    if all(sheet.table in tables for sheet in WORKBOOK_SHEETS):
-        write_workbook(database, staging / WORKBOOK_FILE, as_of=as_of, docs=docs, max_rows=workbook_max_rows)
     if write_extras:
         write_extras(staging)
     (staging / COMPLETE_MARKER).write_text(f"{run_id}\n{as_of}\n{published_at.isoformat()}\n", encoding="utf-8")

@@ -17,6 +17,7 @@ files.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,20 +53,44 @@ class SheetWritten:
     rows_in_table: int
 
 
-def _select(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[list[str], str]:
+def _select(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[list[tuple[str, str]], str]:
     columns = connection.execute(
         "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? "
         "order by column_index",
         [table],
     ).fetchall()
     # Decimals as doubles: Excel has one number type; the exact values stay in the DuckDB file.
-    return [name for name, _ in columns], as_doubles(columns, ("DECIMAL", "HUGEINT"))
+    return columns, as_doubles(columns, ("DECIMAL", "HUGEINT"))
+
+
+def _cell_writer(worksheet, data_type: str, number_format) -> Callable[[int, int, object], object]:
+    """How a column's values are written, chosen once per column rather than per cell (which
+    is most of a cell's cost). Text is always text: a name that starts with = or http:// is not
+    made a formula or a link."""
+    if data_type.startswith(("DECIMAL", "DOUBLE", "FLOAT", "REAL", "HUGEINT")):
+        return lambda row, column, value: worksheet.write_number(row, column, value, number_format)
+    if data_type in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"):
+        return worksheet.write_number
+    if data_type == "BOOLEAN":
+        return worksheet.write_boolean
+    if data_type in ("DATE", "TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S"):
+        return worksheet.write_datetime
+    if data_type == "VARCHAR":
+        return worksheet.write_string
+    return worksheet.write
 
 
 def write_workbook(
-    database: Path, path: Path, *, as_of: str, docs: dict[str, TableDoc], max_rows: int = 10_000
+    database: Path,
+    path: Path,
+    *,
+    as_of: str,
+    docs: dict[str, TableDoc],
+    max_rows: int = 10_000,
+    connection: duckdb.DuckDBPyConnection | None = None,
 ) -> list[SheetWritten]:
-    """Write the workbook at ``path`` from the serving file ``database``."""
+    """Write the workbook at ``path`` from the serving file ``database``, read through
+    ``connection`` when given (a cursor of a connection to it that is open), else read-only."""
     max_rows = min(max_rows, EXCEL_ROW_LIMIT)
     written: list[SheetWritten] = []
     workbook = xlsxwriter.Workbook(
@@ -75,10 +100,11 @@ def write_workbook(
     header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "border": 1})
     number = workbook.add_format({"num_format": "#,##0.00####"})
     about = workbook.add_worksheet("说明 about")
-    with duckdb.connect(str(database), read_only=True) as connection:
+    with connection or duckdb.connect(str(database), read_only=True) as connection:
         connection.execute("set enable_progress_bar = false")
         for sheet in SHEETS:
-            names, select = _select(connection, sheet.table)
+            columns, select = _select(connection, sheet.table)
+            names = [name for name, _ in columns]
             total = connection.execute(
                 f"select count(*) from main.{sheet.table} where as_of_date = ?", [as_of]
             ).fetchall()[0][0]
@@ -95,17 +121,14 @@ def write_workbook(
                 f"order by {sheet.order_by} limit {max_rows}",
                 [as_of],
             )
+            writers = [_cell_writer(worksheet, data_type, number) for _, data_type in columns]
             row = 0
             while batch := cursor.fetchmany(50_000):
                 for values in batch:
                     row += 1
                     for column, value in enumerate(values):
-                        if value is None:
-                            continue
-                        if isinstance(value, float):
-                            worksheet.write_number(row, column, value, number)
-                        else:
-                            worksheet.write(row, column, value)
+                        if value is not None:
+                            writers[column](row, column, value)
             worksheet.autofilter(0, 0, max(row, 1), len(names) - 1)
             written.append(SheetWritten(sheet.table, row, total))
     about.set_column(0, 0, 28)
