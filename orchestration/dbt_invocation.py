@@ -13,6 +13,7 @@ into each invocation's own folder).
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import shutil
@@ -111,13 +112,28 @@ def prune_builds(keep: int = KEEP_BUILDS) -> list[Path]:
     return builds[keep:]
 
 
+def dbt_executable() -> str:
+    """dbt from the same environment as dagster-dbt, so a venv need not be on PATH.
+
+    `dagster dev` may start the code server with the base interpreter and the venv's
+    packages on its path, so sys.executable alone does not find it."""
+    candidates = [Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt")]
+    spec = importlib.util.find_spec("dagster_dbt")
+    if spec is not None and spec.origin:
+        # <venv>/lib/pythonX.Y/site-packages/dagster_dbt/__init__.py -> <venv>/bin/dbt
+        candidates.append(Path(spec.origin).resolve().parents[4] / "bin" / "dbt")
+    for candidate in candidates:
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
+
+
 def parse() -> int:
     """``dbt parse`` (the manifest Dagster reads) with the target and --vars of a run of the
     configuration in the environment, so that run finds dbt's parse valid."""
     settings.read_dotenv()
     config = settings.load()
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt) if dbt.exists() else "dbt", "parse", "--quiet", "--profiles-dir", "."]
+    command = [dbt_executable(), "parse", "--quiet", "--profiles-dir", "."]
     command += ["--target", config.engine, "--vars", json.dumps(dbt_vars(config))]
     return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
 

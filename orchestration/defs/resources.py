@@ -2,31 +2,15 @@
 
 import importlib.metadata
 import os
-import shutil
 import sys
 from functools import cached_property
-from pathlib import Path
 
 import dagster as dg
-import dagster_dbt
 from dagster_dbt import DbtCliResource
 from packaging import version
 
+from orchestration.dbt_invocation import dbt_executable
 from orchestration.defs.project import dbt_project
-
-
-def _dbt_executable() -> str:
-    """dbt from the same environment as dagster-dbt, so a venv need not be on PATH.
-
-    `dagster dev` may start the code server with the base interpreter and the venv's
-    packages on its path, so sys.executable alone does not find it."""
-    # <venv>/lib/pythonX.Y/site-packages/dagster_dbt/__init__.py -> <venv>/bin/dbt
-    installed_beside = Path(dagster_dbt.__file__).resolve().parents[4] / "bin" / "dbt"
-    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).with_name("dbt"), installed_beside):
-        if candidate.exists():
-            return str(candidate)
-    return shutil.which("dbt") or "dbt"
-
 
 _WRAPPER = """#!{python}
 # Written by orchestration/defs/resources.py: runs dbt so that it dies with the job's process.
@@ -71,6 +55,6 @@ class TieringDbtCliResource(DbtCliResource):
 
 defs = dg.Definitions(
     resources={
-        "dbt": TieringDbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_dying_with_parent(_dbt_executable()))
+        "dbt": TieringDbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_dying_with_parent(dbt_executable()))
     },
 )

@@ -69,6 +69,15 @@ def parquet_metadata(doc: TableDoc) -> str:
     return "{" + ", ".join(f"{key}: {_literal(value)}" for key, value in entries.items()) + "}"
 
 
+def table_columns(connection, table: str) -> list[tuple[str, str]]:
+    """``(name, type)`` of each column of ``main.<table>`` in the connection's own database, in order."""
+    return connection.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = ? order by column_index",
+        [table],
+    ).fetchall()
+
+
 def as_doubles(columns: list[tuple[str, str]], kinds: tuple[str, ...] = ("DECIMAL",)) -> str:
     """A select list of ``(name, type)`` columns with the columns of ``kinds`` cast to DOUBLE:
     the number type every BI reader takes as a number."""

@@ -188,16 +188,6 @@ def remove_stale(serving_dir: Path, keep_versions: int) -> list[str]:
     return removed
 
 
-def _columns(connection: duckdb.DuckDBPyConnection, table: str, *, with_types: bool = False) -> list:
-    """The columns of a table of the new serving file, in order (with their types)."""
-    rows = connection.execute(
-        "select column_name, data_type from duckdb_columns() where database_name = current_database() "
-        "and schema_name = 'main' and table_name = ? order by column_index",
-        [table],
-    ).fetchall()
-    return rows if with_types else [name for name, _ in rows]
-
-
 def publish(
     warehouse_path: Path,
     serving_dir: Path,
@@ -238,11 +228,13 @@ def publish(
     database = staging / DATABASE_FILE
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+        columns: dict[str, list[tuple[str, str]]] = {}
         for name, relation in tables.items():
             source = read_relation(relation) if read_relation else f"warehouse.{relation}"
             connection.execute(f"create table main.{name} as select * from {source}")
+            columns[name] = catalog.table_columns(connection, name)
             doc = docs.get(name, catalog.TableDoc())
-            for statement in catalog.comment_statements(name, doc, _columns(connection, name)):
+            for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
                 connection.execute(statement)
         connection.execute("detach warehouse")
         # The workbook is Python's work, the Parquet files DuckDB's: one is written while the
@@ -260,7 +252,7 @@ def publish(
                     connection=connection.cursor(),
                 )
             for name in tables:
-                numbers = catalog.as_doubles(_columns(connection, name, with_types=True))
+                numbers = catalog.as_doubles(columns[name])
                 # COPY answers with the number of rows it wrote.
                 row_counts[name] = connection.execute(
                     f"copy (select {numbers} from main.{name}) to "

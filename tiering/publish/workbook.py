@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from tiering.publish.catalog import TableDoc, as_doubles
+from tiering.publish.catalog import TableDoc, as_doubles, table_columns
 
 WORKBOOK_FILE = "tiering.xlsx"
 EXCEL_ROW_LIMIT = 1_048_575  # rows under the header
@@ -54,11 +54,7 @@ class SheetWritten:
 
 
 def _select(connection: duckdb.DuckDBPyConnection, table: str) -> tuple[list[tuple[str, str]], str]:
-    columns = connection.execute(
-        "select column_name, data_type from duckdb_columns() where schema_name = 'main' and table_name = ? "
-        "order by column_index",
-        [table],
-    ).fetchall()
+    columns = table_columns(connection, table)
     # Decimals as doubles: Excel has one number type; the exact values stay in the DuckDB file.
     return columns, as_doubles(columns, ("DECIMAL", "HUGEINT"))
 
