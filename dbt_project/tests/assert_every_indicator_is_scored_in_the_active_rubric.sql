@@ -5,5 +5,5 @@ select
     indicator,
     raw_value,
     raw_category
-from {{ ref('int_customer_indicators_scored') }}
-where score is null and not is_pending
+from {{ ref('customer_indicator_scores') }}
+where as_of_date = {{ as_of_date() }} and score is null and not is_pending

@@ -1,8 +1,11 @@
 -- Dimension scores per customer: the sum of the weighted indicator scores of the dimension
 -- (indicator weights within a dimension sum to 100 %, so a dimension score is 0-100). A
 -- dimension with a pending indicator has no score: a partial sum would understate it.
+-- The indicator scores are read back from tonight's rows of customer_indicator_scores, the one
+-- place they are written (int_customer_indicators_scored is a view).
 with indicator_scores as (
-    select * from {{ ref('int_customer_indicators_scored') }}
+    select * from {{ ref('customer_indicator_scores') }}
+    where as_of_date = {{ as_of_date() }}
 ),
 
 -- Only pending rows are listed; aggregating the list over every row would cost a sort per
