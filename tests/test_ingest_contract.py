@@ -113,6 +113,25 @@ CASES: dict[str, Case] = {
         [(1, "column amount_incl_tax: '1200.005' has more than 2 decimal places")],
     ),
     "an amount with trailing zeros loads": Case("erp_orders", [order(amount_incl_tax="1200.000")], 1, []),
+    "an amount with trailing zeros and a third decimal": Case(
+        "erp_orders",
+        [order(amount_incl_tax="1200.0050")],
+        0,
+        [(1, "column amount_incl_tax: '1200.0050' has more than 2 decimal places")],
+    ),
+    "numbers padded with spaces load": Case("erp_orders", [order(amount_incl_tax=" 1200.50 ", line_no=" 2")], 1, []),
+    "a tab before an amount": Case(
+        "erp_orders",
+        [order(amount_incl_tax="\t1200.50")],
+        0,
+        [(1, "column amount_incl_tax: '\t1200.50' is not a valid DECIMAL(18,2)")],
+    ),
+    "an exponent in a padded amount": Case(
+        "erp_orders",
+        [order(amount_incl_tax=" 1e3 ")],
+        0,
+        [(1, "column amount_incl_tax: '1e3' is not a valid DECIMAL(18,2)")],
+    ),
     "a line number written as a decimal": Case(
         "erp_orders", [order(line_no="1.6")], 0, [(1, "column line_no: '1.6' is not a whole number")]
     ),
