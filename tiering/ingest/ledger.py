@@ -129,7 +129,7 @@ def _delivery_event(connection: duckdb.DuckDBPyConnection, event: str, delivery:
         entity=delivery.entity,
         source_file=delivery.source_file,
         file_checksum=delivery.file_checksum,
-        batch_id=details.pop("batch_id", delivery.batch_id),
+        batch_id=delivery.batch_id,
         **details,
     )
 
@@ -184,7 +184,7 @@ def rollback_batch(connection: duckdb.DuckDBPyConnection, batch_id: str, reason:
     with transaction(connection):
         for delivery in pending:
             removed = _remove(connection, delivery)
-            _delivery_event(connection, "rolled_back", delivery, batch_id=batch_id, rows_removed=removed, detail=reason)
+            _delivery_event(connection, "rolled_back", delivery, rows_removed=removed, detail=reason)
     return pending
 
 
@@ -209,7 +209,7 @@ def accept_batch(connection: duckdb.DuckDBPyConnection, batch_id: str) -> int:
             [ACCEPTED, batch_id, PENDING],
         )
         for delivery in pending:
-            _delivery_event(connection, "accepted", delivery, batch_id=batch_id)
+            _delivery_event(connection, "accepted", delivery)
     return len(pending)
 
 
