@@ -1,0 +1,86 @@
+"""exact_ratio on DuckDB: BIGINT arithmetic for operands that fit, HUGEINT above them.
+
+The macro is compiled by dbt (`dbt compile --inline`) and run in DuckDB; every quotient is
+compared with Python's exact integer floor division, on both sides of the BIGINT bound
+(10^10 for money at 6 decimals) and with either sign.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from tests.conftest import REPO_ROOT
+
+# (numerator, denominator, input_scale, scale)
+CASES = [
+    ("1.00", "3.00", 2, 6),
+    ("-1.00", "3.00", 2, 6),
+    ("2.00", "-3.00", 2, 6),
+    ("-2.00", "-3.00", 2, 6),
+    ("0.00", "5.00", 2, 6),
+    ("7.00", "0.00", 2, 6),
+    ("14.99996", "1.00", 6, 6),
+    ("9999999999.99", "0.07", 2, 6),  # just below the bound: BIGINT
+    ("10000000000.00", "3.00", 2, 6),  # at the bound: HUGEINT
+    ("12345678901234.56", "7.00", 2, 6),
+    ("-12345678901234.56", "7.00", 2, 6),
+    ("1.00", "20000000000.00", 2, 6),  # the denominator above the bound
+    ("700", "9", 0, 6),
+    ("-700", "9", 0, 6),
+    ("7512.34567891", "100", 8, 4),
+    ("-7512.34567891", "100", 8, 4),
+]
+
+
+def expected(numerator: str, denominator: str, input_scale: int, scale: int) -> Decimal | None:
+    n = int(Decimal(numerator).scaleb(input_scale)) * 10**scale
+    d = int(Decimal(denominator).scaleb(input_scale))
+    if d == 0:
+        return None
+    return Decimal(n // d).scaleb(-scale)  # Python's // floors
+
+
+def compiled_sql(tmp_path: Path) -> str:
+    selects = [
+        # As text: a union would give every quotient the smallest scale of them.
+        f"select {i} as case_no, cast({{{{ exact_ratio('cast({n} as decimal(18, {s_in}))', "
+        f"'cast({d} as decimal(18, {s_in}))', input_scale={s_in}, scale={s}) }}}}"
+        " as varchar) as quotient"
+        for i, (n, d, s_in, s) in enumerate(CASES)
+    ]
+    completed = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "compile",
+            "--quiet",
+            "--inline",
+            "\nunion all\n".join(selects),
+            "--vars",
+            json.dumps({"warehouse_path": str(tmp_path / "warehouse.duckdb")}),
+            "--target-path",
+            str(tmp_path / "target"),
+            "--profiles-dir",
+            ".",
+        ],
+        cwd=REPO_ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout
+
+
+def test_exact_ratio_floors_exactly_below_and_above_the_bigint_bound(tmp_path):
+    sql = compiled_sql(tmp_path)
+    assert "hugeint" in sql and "bigint" in sql
+    with duckdb.connect() as connection:
+        rows = dict(connection.execute(f"select case_no, quotient from ({sql})").fetchall())
+    assert [None if rows[i] is None else Decimal(rows[i]) for i in range(len(CASES))] == [
+        expected(*case) for case in CASES
+    ]
