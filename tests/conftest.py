@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ E2E_MODULES = {
     "test_bi_outputs",
     "test_cleaning",
     "test_dbt_unit_tests",
+    "test_exact_ratio",
     "test_history",
     "test_name_normalisation",
     "test_periods",
@@ -53,6 +55,30 @@ def dbt_manifest() -> Path:
         check=True,
     )
     return REPO_ROOT / "dbt_project" / "target" / "manifest.json"
+
+
+def compile_inline(sql: str, work_dir: Path) -> str:
+    """``sql`` as the dbt project compiles it (`dbt compile --inline`): its macros expanded for
+    DuckDB. dbt's target folder and the warehouse it opens are in ``work_dir``."""
+    return subprocess.run(
+        [
+            str(Path(sys.executable).with_name("dbt")),
+            "compile",
+            "--quiet",
+            "--inline",
+            sql,
+            "--vars",
+            json.dumps({"warehouse_path": str(work_dir / "warehouse.duckdb")}),
+            "--target-path",
+            str(work_dir / "target"),
+            "--profiles-dir",
+            ".",
+        ],
+        cwd=REPO_ROOT / "dbt_project",
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
 
 
 @dataclass

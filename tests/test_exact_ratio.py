@@ -7,15 +7,12 @@ compared with Python's exact integer floor division, on both sides of the BIGINT
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import compile_inline
 
 # (numerator, denominator, input_scale, scale)
 CASES = [
@@ -54,26 +51,7 @@ def compiled_sql(tmp_path: Path) -> str:
         " as varchar) as quotient"
         for i, (n, d, s_in, s) in enumerate(CASES)
     ]
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "compile",
-            "--quiet",
-            "--inline",
-            "\nunion all\n".join(selects),
-            "--vars",
-            json.dumps({"warehouse_path": str(tmp_path / "warehouse.duckdb")}),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--profiles-dir",
-            ".",
-        ],
-        cwd=REPO_ROOT / "dbt_project",
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return completed.stdout
+    return compile_inline("\nunion all\n".join(selects), tmp_path)
 
 
 def test_exact_ratio_floors_exactly_below_and_above_the_bigint_bound(tmp_path):

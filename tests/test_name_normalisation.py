@@ -3,15 +3,10 @@ on pairs of spellings that must meet and pairs that must stay apart."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import compile_inline
 
 NBSP, IDEOGRAPHIC_SPACE = "\u00a0", "\u3000"
 
@@ -54,24 +49,7 @@ MUST_STAY_APART = [
 def normalize(tmp_path_factory):
     """The macro as the dbt project compiles it, as a function of one name."""
     tmp = tmp_path_factory.mktemp("normalize")
-    compiled = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "compile",
-            "--quiet",
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(tmp / "target"),
-            "--inline",
-            "select {{ normalize_company_name('name') }} as normalized from names",
-        ],
-        cwd=REPO_ROOT / "dbt_project",
-        env={**os.environ, "TIERING_WAREHOUSE_PATH": str(tmp / "warehouse.duckdb")},
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    compiled = compile_inline("select {{ normalize_company_name('name') }} as normalized from names", tmp)
     connection = duckdb.connect()
 
     def run(name: str) -> str:

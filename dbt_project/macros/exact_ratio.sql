@@ -18,11 +18,13 @@
     {%- if scale == 0 -%}1{%- else -%}0.{{ '0' * (scale - 1) }}1{%- endif -%}
 {%- endmacro %}
 
-{#- HUGEINT (128-bit) operands, `//` and `%`; DECIMAL(38, 0) × 0.000001 is exact. -#}
-{% macro default__exact_ratio(numerator, denominator, input_scale, scale) -%}
-    {%- set scaled_numerator = "(cast((" ~ numerator ~ ") * cast(" ~ (10 ** input_scale) ~ " as hugeint) as hugeint) * cast("
-        ~ (10 ** scale) ~ " as hugeint))" -%}
-    {%- set scaled_denominator = "cast((" ~ denominator ~ ") * cast(" ~ (10 ** input_scale) ~ " as hugeint) as hugeint)" -%}
+{#- numerator // denominator floored, both scaled to integers of `integer_type` (`//` and `%`
+    truncate toward zero); DECIMAL(38, 0) × 0.000001 is exact. -#}
+{% macro _integer_exact_ratio(numerator, denominator, input_scale, scale, integer_type) -%}
+    {%- set scaled_numerator = "(cast((" ~ numerator ~ ") * cast(" ~ (10 ** input_scale) ~ " as " ~ integer_type
+        ~ ") as " ~ integer_type ~ ") * cast(" ~ (10 ** scale) ~ " as " ~ integer_type ~ "))" -%}
+    {%- set scaled_denominator = "cast((" ~ denominator ~ ") * cast(" ~ (10 ** input_scale) ~ " as " ~ integer_type
+        ~ ") as " ~ integer_type ~ ")" -%}
     case when {{ scaled_denominator }} <> 0 then cast(
         cast(
             {{ scaled_numerator }} // {{ scaled_denominator }}
@@ -35,28 +37,21 @@
     as decimal(38, {{ scale }})) end
 {%- endmacro %}
 
+{#- HUGEINT (128-bit) operands. -#}
+{% macro default__exact_ratio(numerator, denominator, input_scale, scale) -%}
+    {{ tiering._integer_exact_ratio(numerator, denominator, input_scale, scale, 'hugeint') }}
+{%- endmacro %}
+
 {#- DuckDB: the same quotient in BIGINT whenever both scaled operands fit in one (any sum of
     money below 10^10 at 2 and 6 decimals), HUGEINT otherwise. HUGEINT division is done in
     software and costs about fifty times as much: at a million customers it was most of the
     scoring's time. CASE evaluates each branch for its own rows only. -#}
 {% macro duckdb__exact_ratio(numerator, denominator, input_scale, scale) -%}
     {%- set bound = 10 ** (18 - input_scale - scale) -%}
-    {%- set scaled_numerator = "(cast((" ~ numerator ~ ") * cast(" ~ (10 ** input_scale) ~ " as bigint) as bigint) * cast("
-        ~ (10 ** scale) ~ " as bigint))" -%}
-    {%- set scaled_denominator = "cast((" ~ denominator ~ ") * cast(" ~ (10 ** input_scale) ~ " as bigint) as bigint)" -%}
     case
-        when abs({{ numerator }}) < {{ bound }} and abs({{ denominator }}) < {{ bound }} then
-            case when {{ scaled_denominator }} <> 0 then cast(
-                cast(
-                    {{ scaled_numerator }} // {{ scaled_denominator }}
-                    - case
-                        when {{ scaled_numerator }} % {{ scaled_denominator }} <> 0
-                            and ({{ scaled_numerator }} < 0) <> ({{ scaled_denominator }} < 0) then 1
-                        else 0
-                    end
-                as decimal(38, 0)) * {{ _decimal_unit(scale) }}
-            as decimal(38, {{ scale }})) end
-        else {{ tiering.default__exact_ratio(numerator, denominator, input_scale, scale) }}
+        when abs({{ numerator }}) < {{ bound }} and abs({{ denominator }}) < {{ bound }}
+            then {{ tiering._integer_exact_ratio(numerator, denominator, input_scale, scale, 'bigint') }}
+        else {{ tiering._integer_exact_ratio(numerator, denominator, input_scale, scale, 'hugeint') }}
     end
 {%- endmacro %}
 
