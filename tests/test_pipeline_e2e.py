@@ -585,6 +585,20 @@ def test_no_raw_phone_or_email_of_the_extracts_is_published(demo_run, demo_landi
             assert value not in report_text
 
 
+def test_the_warehouse_is_in_the_pinned_storage_format_and_the_serving_file_in_the_default(demo_run, tmp_path):
+    def storage_version(path: Path, **config) -> str:
+        with duckdb.connect(str(path), config=config) as connection:
+            return connection.execute(
+                "select tags['storage_version'] from duckdb_databases() where database_name = current_database()"
+            ).fetchall()[0][0]
+
+    newest = storage_version(tmp_path / "newest.duckdb", storage_compatibility_version="latest")
+    default = storage_version(tmp_path / "default.duckdb")
+    assert newest != default
+    assert storage_version(demo_run.data_dir / "warehouse.duckdb", access_mode="read_only") == newest
+    assert storage_version(demo_run.data_dir / "serving" / "tiering.duckdb", access_mode="read_only") == default
+
+
 def test_quarantined_rows_reconcile_with_the_files(demo_run):
     read, loaded, quarantined = demo_run.warehouse_query(
         "select sum(rows_read), sum(rows_loaded), sum(rows_quarantined) from raw._ingested_files"

@@ -30,7 +30,7 @@ from tiering.ingest.load import ContractError, EntityResult, ingest_entity
 from tiering.quality import validate as quality
 from tiering.quality.views import referenced_entities
 from tiering.sources.profiles import ProfileError, load_profiles
-from tiering.warehouse import backup, connect_when_free
+from tiering.warehouse import backup, connect_when_free, create
 
 RECONCILIATION_CHECK = "rows_reconcile"
 CONTRACT_CHECK = "contract_expectations"
@@ -73,6 +73,7 @@ def warehouse_ready(
         ):
             pass
     taken = backup(config.warehouse_path, config.data_dir, label=context.run_id[:8], keep=config.keep_backups)
+    create(config.warehouse_path)
     with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         ledger.ensure_raw_schema(connection)
         recovered = ledger.recover_unfinished_runs(connection, context.run_id)
