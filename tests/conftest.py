@@ -57,18 +57,14 @@ def dbt_manifest() -> Path:
     return REPO_ROOT / "dbt_project" / "target" / "manifest.json"
 
 
-def compile_inline(sql: str, work_dir: Path) -> str:
-    """``sql`` as the dbt project compiles it (`dbt compile --inline`): its macros expanded for
-    DuckDB. dbt's target folder and the warehouse it opens are in ``work_dir``."""
+def run_dbt(args: list[str], work_dir: Path, variables: dict | None = None, *, check: bool = True):
+    """dbt's CLI on the project, with its target folder and the warehouse it opens in ``work_dir``."""
     return subprocess.run(
         [
             str(Path(sys.executable).with_name("dbt")),
-            "compile",
-            "--quiet",
-            "--inline",
-            sql,
+            *args,
             "--vars",
-            json.dumps({"warehouse_path": str(work_dir / "warehouse.duckdb")}),
+            json.dumps({**(variables or {}), "warehouse_path": str(work_dir / "warehouse.duckdb")}),
             "--target-path",
             str(work_dir / "target"),
             "--profiles-dir",
@@ -77,8 +73,14 @@ def compile_inline(sql: str, work_dir: Path) -> str:
         cwd=REPO_ROOT / "dbt_project",
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+        check=check,
+    )
+
+
+def compile_inline(sql: str, work_dir: Path) -> str:
+    """``sql`` as the dbt project compiles it (`dbt compile --inline`): its macros expanded for
+    DuckDB. dbt's target folder and the warehouse it opens are in ``work_dir``."""
+    return run_dbt(["compile", "--quiet", "--inline", sql], work_dir).stdout
 
 
 @dataclass

@@ -7,13 +7,10 @@ The nightly build leaves them out (they test logic, not tonight's data), so they
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import duckdb
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_dbt
 from tiering.ingest.load import ensure_raw_schema
 
 
@@ -24,22 +21,7 @@ def test_every_dbt_unit_test_passes(tmp_path):
     manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
     expected = sorted(node["name"] for node in manifest["unit_tests"].values())
 
-    completed = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("dbt")),
-            "build",
-            "--empty",
-            "--vars",
-            json.dumps({"as_of_date": "2026-06-30", "warehouse_path": str(warehouse)}),
-            "--target-path",
-            str(tmp_path / "target"),
-            "--profiles-dir",
-            ".",
-        ],
-        cwd=REPO_ROOT / "dbt_project",
-        capture_output=True,
-        text=True,
-    )
+    completed = run_dbt(["build", "--empty"], tmp_path, {"as_of_date": "2026-06-30"}, check=False)
 
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     unit_results = {

@@ -114,15 +114,14 @@ class Backup:
     taken_at: datetime
 
 
-def create(warehouse_path: Path) -> bool:
-    """Create an empty warehouse in STORAGE_VERSION unless one is there; True when created.
+def create(warehouse_path: Path) -> None:
+    """Create an empty warehouse in STORAGE_VERSION unless one is there.
 
     The format is the file's own from then on: later connections need not ask for it."""
     if warehouse_path.exists():
-        return False
+        return
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     duckdb.connect(str(warehouse_path), config={"storage_compatibility_version": STORAGE_VERSION}).close()
-    return True
 
 
 def backups(data_dir: Path) -> list[Backup]:
