@@ -7,7 +7,8 @@ The terminal gets one line per stage with its counts and time, the warnings that
 tier summary and where the outputs are; Dagster's and dbt's full logs go to
 $TIERING_DATA_DIR/logs/<as-of>_<time>.log (``--verbose`` shows them as well). The run is
 recorded in the Dagster instance of DAGSTER_HOME (an ephemeral one when it is not set), so it
-shows in `make dev`. Exits 0 when every step succeeded, 1 when the run failed, 2 on a bad setting.
+shows in `make dev`. Exits 0 when every step succeeded, 1 when the run failed, 2 on a bad setting
+or an as-of date the job does not run for (after today, or before its first partition).
 """
 
 from __future__ import annotations
@@ -175,6 +176,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     as_of = config.as_of.isoformat()
+    from orchestration.defs.config import as_of_partitions
+
+    if not as_of_partitions.has_partition_key(as_of):
+        # Dagster would refuse it with a traceback that only the log file would show.
+        first, last = as_of_partitions.get_first_partition_key(), as_of_partitions.get_last_partition_key()
+        print(
+            f"error: no run for the as-of date {as_of}: the job runs for {first} to today in "
+            f"{settings.TIMEZONE} ({last})",
+            file=sys.stderr,
+        )
+        return 2
     log_path = config.data_dir / "logs" / f"{as_of}_{datetime.now():%Y%m%dT%H%M%S}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
 

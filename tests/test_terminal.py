@@ -56,3 +56,24 @@ def test_a_run_prints_a_line_per_stage_the_summary_once_and_where_everything_is(
     log = Path(lines[0].split("(log: ")[1].rstrip(")"))
     assert log.parent == data_dir / "logs"
     assert "STEP_SUCCESS" in log.read_text(encoding="utf-8")
+
+
+def test_an_as_of_date_the_job_does_not_run_for_is_refused_on_the_terminal(tmp_path):
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("TIERING_", "DAGSTER_"))}
+    env.update(TIERING_LANDING_DIR=str(tmp_path / "landing"), TIERING_DATA_DIR=str(tmp_path / "data"))
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "orchestration.run", "--as-of", "2999-01-01"],
+        env=env,
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert completed.returncode == 2
+    assert completed.stderr.startswith(
+        "error: no run for the as-of date 2999-01-01: the job runs for 2020-01-01 to today"
+    )
+    assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
+    assert not (tmp_path / "data").exists()  # nothing started: no log, no warehouse
