@@ -81,7 +81,8 @@ def column_check(column: Column) -> ColumnCheck:
             # Decimal places written, trailing zeros aside; more than the column holds would be rounded.
             # Trailing zeros are only looked at (a new string per value) when more places are written.
             places = (
-                f"case when strpos({value_text}, '.') = 0 or length({value_text}) - strpos({value_text}, '.') <= {scale} "
+                f"case when strpos({value_text}, '.') = 0 "
+                f"or length({value_text}) - strpos({value_text}, '.') <= {scale} "
                 f"then 0 else length(rtrim({value_text}, '0')) - strpos({value_text}, '.') end"
             )
             reasons.append(
@@ -132,7 +133,9 @@ def row_flags(entity: Entity) -> list[str]:
     texts = [f"src.{c.name}" for c in entity.columns if c.sql_type == "VARCHAR"]
     numbers = [f"src.{c.name}" for c in entity.columns if c.sql_type.startswith(NUMERIC_PREFIXES)]
     flags = [
-        f"regexp_matches(concat({', '.join(texts)}), '{_CONTROL}') as _has_control" if texts else "false as _has_control",
+        f"regexp_matches(concat({', '.join(texts)}), '{_CONTROL}') as _has_control"
+        if texts
+        else "false as _has_control",
         f"regexp_matches(concat({', '.join(numbers)}), '[^0-9.+ -]') as _has_odd_number"
         if numbers
         else "false as _has_odd_number",
