@@ -14,20 +14,32 @@ from tiering.demo.generate import generate_demo_extracts
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_a_run_prints_a_line_per_stage_the_summary_once_and_where_everything_is(tmp_path):
-    landing, data_dir, home = tmp_path / "landing", tmp_path / "data", tmp_path / "dagster"
-    generate_demo_extracts(landing, customers=120, seed=11, as_of=date(2026, 3, 31))
-    ensure(home)
+def run_job(*args: str, timeout: int, **settings: str) -> subprocess.CompletedProcess:
+    """`python -m orchestration.run` as `make run` starts it, with only the given settings."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("TIERING_", "DAGSTER_"))}
-    env.update(TIERING_LANDING_DIR=str(landing), TIERING_DATA_DIR=str(data_dir), DAGSTER_HOME=str(home))
-
-    completed = subprocess.run(
-        [sys.executable, "-m", "orchestration.run", "--as-of", "2026-03-31"],
+    env.update(settings)
+    return subprocess.run(
+        [sys.executable, "-m", "orchestration.run", *args],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
+        timeout=timeout,
+    )
+
+
+def test_a_run_prints_a_line_per_stage_the_summary_once_and_where_everything_is(tmp_path):
+    landing, data_dir, home = tmp_path / "landing", tmp_path / "data", tmp_path / "dagster"
+    generate_demo_extracts(landing, customers=120, seed=11, as_of=date(2026, 3, 31))
+    ensure(home)
+
+    completed = run_job(
+        "--as-of",
+        "2026-03-31",
         timeout=600,
+        TIERING_LANDING_DIR=str(landing),
+        TIERING_DATA_DIR=str(data_dir),
+        DAGSTER_HOME=str(home),
     )
 
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -59,16 +71,12 @@ def test_a_run_prints_a_line_per_stage_the_summary_once_and_where_everything_is(
 
 
 def test_an_as_of_date_the_job_does_not_run_for_is_refused_on_the_terminal(tmp_path):
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("TIERING_", "DAGSTER_"))}
-    env.update(TIERING_LANDING_DIR=str(tmp_path / "landing"), TIERING_DATA_DIR=str(tmp_path / "data"))
-
-    completed = subprocess.run(
-        [sys.executable, "-m", "orchestration.run", "--as-of", "2999-01-01"],
-        env=env,
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
+    completed = run_job(
+        "--as-of",
+        "2999-01-01",
         timeout=120,
+        TIERING_LANDING_DIR=str(tmp_path / "landing"),
+        TIERING_DATA_DIR=str(tmp_path / "data"),
     )
 
     assert completed.returncode == 2
