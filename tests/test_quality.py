@@ -140,6 +140,46 @@ def test_planted_defects_in_order_lines_are_counted_exactly(connection):
     assert result.success and result.blocking_failures == []
 
 
+def test_a_check_that_passes_only_by_mostly_still_reports_its_failing_rows(connection):
+    # Checks are validated for their verdict first, and only failures are asked for counts and
+    # samples; a pass means "no row failed" only without a `mostly` below 1.
+    rows = [
+        (f"SO{i:05d}", 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
+        for i in range(1000)
+    ]
+    for i in range(7):
+        rows[i] = (*rows[i][:4], "shipped", *rows[i][5:])
+    create_table(connection, "erp_orders", rows)
+    view, columns = views.create_checked_view(connection, "erp_orders", "erp_orders")
+    in_set = {"column": "status", "value_set": ["confirmed", "cancelled", "draft"]}
+    suite = {
+        "expectations": [
+            {
+                "type": "expect_column_values_to_be_in_set",
+                "kwargs": {**in_set, "mostly": 0.99},
+                "meta": {"severity": "warn"},
+            },
+            {"type": "expect_column_values_to_be_in_set", "kwargs": in_set, "meta": {"severity": "warn"}},
+            {
+                "type": "expect_column_values_to_not_be_null",
+                "kwargs": {"column": "order_id"},
+                "meta": {"severity": "warn"},
+            },
+        ]
+    }
+
+    result = validate._validate_view(connection, "erp_orders", suite, rows=1000, present=set(columns))
+
+    mostly, strict, not_null = result.outcomes
+    assert mostly.success and (mostly.unexpected_count, mostly.sample_values) == (7, ["shipped"])
+    assert not strict.success and (strict.unexpected_count, strict.sample_values) == (7, ["shipped"])
+    assert not_null.success and (not_null.element_count, not_null.unexpected_count, not_null.sample_values) == (
+        1000,
+        0,
+        [],
+    )
+
+
 @pytest.mark.parametrize("entity", sorted(ENTITIES))
 def test_a_clean_table_passes_every_expectation(connection, entity):
     create_table(connection, entity, CLEAN_ROWS[entity])

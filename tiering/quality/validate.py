@@ -223,25 +223,78 @@ def _validate_view(
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         batch, dispose = (batch_for or duckdb_batch)(context)
-        gx_suite = gx.ExpectationSuite(name=suite_name, expectations=runnable)
-        if len(gx_suite.expectations) != len(runnable):
-            dropped = len(runnable) - len(gx_suite.expectations)
-            raise SuiteError(f"suite {suite_name}: GX dropped {dropped} expectation(s)")
         try:
-            result = batch.validate(
-                gx_suite,
-                result_format={"result_format": "SUMMARY", "partial_unexpected_count": _PARTIAL_UNEXPECTED_COUNT},
-            )
+            # Two passes: every expectation for its verdict alone, then the counts and samples of
+            # those that need them. A sample costs a query as long as the count's (for a key's
+            # uniqueness, a second grouping of every row) and a passing check has nothing to show.
+            verdicts = _run_suite(gx, batch, suite_name, runnable, {"result_format": "BOOLEAN_ONLY"})
+            detailed = []
+            for config, verdict in zip(runnable, verdicts, strict=True):
+                index = int(config.id)
+                spec = suite["expectations"][index]
+                if (
+                    verdict is not None
+                    and verdict.success is True
+                    and _raised_exception(verdict.exception_info) is None
+                    and _clean_pass(spec)
+                ):
+                    outcomes[index] = _outcome(
+                        suite_name, spec, spec["meta"]["severity"], success=True, element_count=rows
+                    )
+                else:
+                    detailed.append(config)
+            summary = {"result_format": "SUMMARY", "partial_unexpected_count": _PARTIAL_UNEXPECTED_COUNT}
+            for config, expectation_result in zip(
+                detailed, _run_suite(gx, batch, suite_name, detailed, summary), strict=True
+            ):
+                if expectation_result is None:
+                    continue  # reported below as a result GX did not return
+                index = int(config.id)
+                outcomes[index] = _from_gx(suite_name, suite["expectations"][index], expectation_result, rows)
         finally:
             dispose()
-        for expectation_result in result.results:
-            index = int(expectation_result.expectation_config.id)
-            outcomes[index] = _from_gx(suite_name, suite["expectations"][index], expectation_result, rows)
 
     missing_results = [i for i in range(len(suite["expectations"])) if i not in outcomes]
     if missing_results:
         raise RuntimeError(f"suite {suite_name}: GX returned no result for expectation(s) {missing_results}")
     return SuiteOutcome(suite=suite_name, outcomes=[outcomes[i] for i in sorted(outcomes)])
+
+
+# Expectations that count failing rows, for which a pass means none failed: their outcome on a
+# pass is known without GX's counts (element_count is the table's row count, as GX gives it).
+_ROW_EXPECTATIONS = frozenset(
+    {
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_unique",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_be_null",
+        "expect_compound_columns_to_be_unique",
+    }
+)
+
+
+def _clean_pass(spec: dict) -> bool:
+    """True when a pass of this expectation says all there is to say: no row failed. Not so
+    with ``mostly`` below 1 (a pass may hide failures) or for a kind not listed above."""
+    if spec["type"] == "expect_column_to_exist":
+        return True
+    mostly = spec["kwargs"].get("mostly")
+    return spec["type"] in _ROW_EXPECTATIONS and (mostly is None or mostly >= 1)
+
+
+def _run_suite(gx: Any, batch: Any, suite_name: str, configs: list[Any], result_format: dict) -> list[Any]:
+    """GX's results for these expectations, in the order given (GX returns its own order)."""
+    if not configs:
+        return []
+    gx_suite = gx.ExpectationSuite(name=suite_name, expectations=[copy.deepcopy(config) for config in configs])
+    if len(gx_suite.expectations) != len(configs):
+        raise SuiteError(f"suite {suite_name}: GX dropped {len(configs) - len(gx_suite.expectations)} expectation(s)")
+    by_id = {
+        result.expectation_config.id: result for result in batch.validate(gx_suite, result_format=result_format).results
+    }
+    return [by_id.get(config.id) for config in configs]
 
 
 def _from_gx(suite_name: str, spec: dict, gx_result: Any, rows: int) -> ExpectationOutcome:
