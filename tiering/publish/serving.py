@@ -67,13 +67,6 @@ REPORT_FILE = "report.html"
 VERSIONS_DIR = "versions"
 CURRENT = "current"
 COMPLETE_MARKER = ".complete"
-# The serving file keeps DuckDB's default storage format, which BI tools' own DuckDB drivers
-# read. In that format DuckDB tries FSST on every string column it writes, and the published
-# strings are codes, labels and ids, which its dictionary compression stores well: without
-# FSST, writing customer_indicator_scores at a million customers (11.5 M rows, 13 text
-# columns) takes 11.4 s instead of 17.6 s, and the file 373 MB instead of 220 MB.
-# (Set after connecting: DuckDB ignores this setting in a connection's config.)
-SERVING_STORAGE_SETTINGS = "set disabled_compression_methods = 'fsst'"
 
 
 class ServingError(RuntimeError):
@@ -234,7 +227,6 @@ def publish(
     row_counts: dict[str, int] = {}
     database = staging / DATABASE_FILE
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
-        connection.execute(SERVING_STORAGE_SETTINGS)
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
         columns: dict[str, list[tuple[str, str]]] = {}
         for name, relation in tables.items():
