@@ -150,7 +150,7 @@ def test_a_check_that_passes_only_by_mostly_still_reports_its_failing_rows(conne
     for i in range(7):
         rows[i] = (*rows[i][:4], "shipped", *rows[i][5:])
     create_table(connection, "erp_orders", rows)
-    view, columns = views.create_checked_view(connection, "erp_orders", "erp_orders")
+    _, columns = views.create_checked_view(connection, "erp_orders", "erp_orders")
     in_set = {"column": "status", "value_set": ["confirmed", "cancelled", "draft"]}
     suite = {
         "expectations": [

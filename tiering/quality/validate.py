@@ -230,15 +230,9 @@ def _validate_view(
             verdicts = _run_suite(gx, batch, suite_name, runnable, {"result_format": "BOOLEAN_ONLY"})
             detailed = []
             for config, verdict in zip(runnable, verdicts, strict=True):
-                index = int(config.id)
-                spec = suite["expectations"][index]
-                if (
-                    verdict is not None
-                    and verdict.success is True
-                    and _raised_exception(verdict.exception_info) is None
-                    and _clean_pass(spec)
-                ):
-                    outcomes[index] = _outcome(
+                spec = suite["expectations"][int(config.id)]
+                if _passed_cleanly(spec, verdict):
+                    outcomes[int(config.id)] = _outcome(
                         suite_name, spec, spec["meta"]["severity"], success=True, element_count=rows
                     )
                 else:
@@ -260,10 +254,12 @@ def _validate_view(
     return SuiteOutcome(suite=suite_name, outcomes=[outcomes[i] for i in sorted(outcomes)])
 
 
-# Expectations that count failing rows, for which a pass means none failed: their outcome on a
-# pass is known without GX's counts (element_count is the table's row count, as GX gives it).
-_ROW_EXPECTATIONS = frozenset(
+# Expectations for which a pass means no row failed (or, for a column's existence, that it
+# exists): their outcome on a pass is known without GX's counts (element_count is the table's
+# row count, as GX gives it).
+_CLEAN_WHEN_PASSED = frozenset(
     {
+        "expect_column_to_exist",
         "expect_column_values_to_be_between",
         "expect_column_values_to_be_in_set",
         "expect_column_values_to_be_null",
@@ -275,13 +271,13 @@ _ROW_EXPECTATIONS = frozenset(
 )
 
 
-def _clean_pass(spec: dict) -> bool:
-    """True when a pass of this expectation says all there is to say: no row failed. Not so
-    with ``mostly`` below 1 (a pass may hide failures) or for a kind not listed above."""
-    if spec["type"] == "expect_column_to_exist":
-        return True
+def _passed_cleanly(spec: dict, verdict: Any) -> bool:
+    """True when GX's verdict alone says all there is to say: the check ran, passed, and no row
+    failed. Not so with ``mostly`` below 1 (a pass may hide failures) or for a kind not listed."""
+    if verdict is None or verdict.success is not True or _raised_exception(verdict.exception_info) is not None:
+        return False
     mostly = spec["kwargs"].get("mostly")
-    return spec["type"] in _ROW_EXPECTATIONS and (mostly is None or mostly >= 1)
+    return spec["type"] in _CLEAN_WHEN_PASSED and (mostly is None or mostly >= 1)
 
 
 def _run_suite(gx: Any, batch: Any, suite_name: str, configs: list[Any], result_format: dict) -> list[Any]:
