@@ -14,7 +14,9 @@ import duckdb
 
 from tests.conftest import compile_inline
 
-# (numerator, denominator, input_scale, scale)
+# (numerator, denominator, input_scale, scale, SQL type of both operands; DECIMAL(18, input_scale)
+# when not given). The models divide sums of money, which are DECIMAL(38, 2), and counts, which
+# may be HUGEINT (a sum of integers).
 CASES = [
     ("1.00", "3.00", 2, 6),
     ("-1.00", "3.00", 2, 6),
@@ -32,10 +34,17 @@ CASES = [
     ("-700", "9", 0, 6),
     ("7512.34567891", "100", 8, 4),
     ("-7512.34567891", "100", 8, 4),
+    ("1234.56", "78.90", 2, 6, "decimal(38, 2)"),
+    ("-0.29", "3.00", 2, 6, "decimal(38, 2)"),
+    ("9999999999.99", "-0.07", 2, 6, "decimal(38, 2)"),
+    ("10000000000.01", "0.07", 2, 6, "decimal(38, 2)"),
+    ("123456789012345678.90", "-7.00", 2, 6, "decimal(38, 2)"),
+    ("700", "9", 0, 6, "hugeint"),
+    ("-700", "9", 0, 6, "bigint"),
 ]
 
 
-def expected(numerator: str, denominator: str, input_scale: int, scale: int) -> Decimal | None:
+def expected(numerator: str, denominator: str, input_scale: int, scale: int, _type: str = "") -> Decimal | None:
     n = int(Decimal(numerator).scaleb(input_scale)) * 10**scale
     d = int(Decimal(denominator).scaleb(input_scale))
     if d == 0:
@@ -46,10 +55,11 @@ def expected(numerator: str, denominator: str, input_scale: int, scale: int) -> 
 def compiled_sql(tmp_path: Path) -> str:
     selects = [
         # As text: a union would give every quotient the smallest scale of them.
-        f"select {i} as case_no, cast({{{{ exact_ratio('cast({n} as decimal(18, {s_in}))', "
-        f"'cast({d} as decimal(18, {s_in}))', input_scale={s_in}, scale={s}) }}}}"
+        f"select {i} as case_no, cast({{{{ exact_ratio('cast({n} as {sql_type})', "
+        f"'cast({d} as {sql_type})', input_scale={s_in}, scale={s}) }}}}"
         " as varchar) as quotient"
-        for i, (n, d, s_in, s) in enumerate(CASES)
+        for i, (n, d, s_in, s, *typed) in enumerate(CASES)
+        for sql_type in [typed[0] if typed else f"decimal(18, {s_in})"]
     ]
     return compile_inline("\nunion all\n".join(selects), tmp_path)
 

@@ -18,13 +18,23 @@
     {%- if scale == 0 -%}1{%- else -%}0.{{ '0' * (scale - 1) }}1{%- endif -%}
 {%- endmacro %}
 
+{#- An operand with at most `input_scale` decimals as an integer of `integer_type`: the operand
+    × 10^input_scale. `narrow`: the product is first cast to DECIMAL(18, input_scale), which
+    DuckDB keeps in 64 bits, so that no 128-bit division rescales it (see duckdb__exact_ratio). -#}
+{% macro _scaled_integer(operand, input_scale, integer_type, narrow=false) -%}
+    {%- if narrow -%}
+        cast(cast(({{ operand }}) * {{ 10 ** input_scale }} as decimal(18, {{ input_scale }})) as {{ integer_type }})
+    {%- else -%}
+        cast(({{ operand }}) * cast({{ 10 ** input_scale }} as {{ integer_type }}) as {{ integer_type }})
+    {%- endif -%}
+{%- endmacro %}
+
 {#- numerator // denominator floored, both scaled to integers of `integer_type` (`//` and `%`
     truncate toward zero); DECIMAL(38, 0) × 0.000001 is exact. -#}
-{% macro _integer_exact_ratio(numerator, denominator, input_scale, scale, integer_type) -%}
-    {%- set scaled_numerator = "(cast((" ~ numerator ~ ") * cast(" ~ (10 ** input_scale) ~ " as " ~ integer_type
-        ~ ") as " ~ integer_type ~ ") * cast(" ~ (10 ** scale) ~ " as " ~ integer_type ~ "))" -%}
-    {%- set scaled_denominator = "cast((" ~ denominator ~ ") * cast(" ~ (10 ** input_scale) ~ " as " ~ integer_type
-        ~ ") as " ~ integer_type ~ ")" -%}
+{% macro _integer_exact_ratio(numerator, denominator, input_scale, scale, integer_type, narrow=false) -%}
+    {%- set scaled_numerator = "(" ~ tiering._scaled_integer(numerator, input_scale, integer_type, narrow)
+        ~ " * cast(" ~ (10 ** scale) ~ " as " ~ integer_type ~ "))" -%}
+    {%- set scaled_denominator = tiering._scaled_integer(denominator, input_scale, integer_type, narrow) -%}
     case when {{ scaled_denominator }} <> 0 then cast(
         cast(
             {{ scaled_numerator }} // {{ scaled_denominator }}
@@ -45,12 +55,18 @@
 {#- DuckDB: the same quotient in BIGINT whenever both scaled operands fit in one (any sum of
     money below 10^10 at 2 and 6 decimals), HUGEINT otherwise. HUGEINT division is done in
     software and costs about fifty times as much: at a million customers it was most of the
-    scoring's time. CASE evaluates each branch for its own rows only. -#}
+    scoring's time. CASE evaluates each branch for its own rows only.
+    A sum of money is a DECIMAL(38, 2), which DuckDB holds in 128 bits, and casting one to
+    BIGINT divides it by 100 in 128 bits. Below the bound its product by 10^input_scale fits
+    DECIMAL(18, input_scale) when input_scale <= scale; that cast keeps the scale, so it only
+    narrows the number, and the cast to BIGINT then divides in 64 bits: a profit margin for a
+    million customers in 0.2 s instead of 2.5 s. -#}
 {% macro duckdb__exact_ratio(numerator, denominator, input_scale, scale) -%}
     {%- set bound = 10 ** (18 - input_scale - scale) -%}
     case
         when abs({{ numerator }}) < {{ bound }} and abs({{ denominator }}) < {{ bound }}
-            then {{ tiering._integer_exact_ratio(numerator, denominator, input_scale, scale, 'bigint') }}
+            then {{ tiering._integer_exact_ratio(numerator, denominator, input_scale, scale, 'bigint',
+                                                 narrow=input_scale <= scale) }}
         else {{ tiering._integer_exact_ratio(numerator, denominator, input_scale, scale, 'hugeint') }}
     end
 {%- endmacro %}
