@@ -38,8 +38,7 @@ aggregated as (
             as period_category_count,
         count(distinct order_lines.order_id) filter (where order_lines.is_in_spend_period) as period_order_count,
         count(distinct extract(year from order_lines.order_date) * 100 + extract(month from order_lines.order_date))
-            filter (where order_lines.is_in_spend_period)
-            as period_active_month_count,
+        filter (where order_lines.is_in_spend_period) as period_active_month_count,
         min(order_lines.order_date) as first_order_date,
         max(case when order_lines.order_date <= settings.as_of_date then order_lines.order_date end) as last_order_date,
         max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end)
