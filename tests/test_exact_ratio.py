@@ -44,7 +44,11 @@ CASES = [
 ]
 
 
-def expected(numerator: str, denominator: str, input_scale: int, scale: int, _type: str = "") -> Decimal | None:
+def operand_type(case: tuple) -> str:
+    return case[4] if len(case) > 4 else f"decimal(18, {case[2]})"
+
+
+def expected(numerator: str, denominator: str, input_scale: int, scale: int) -> Decimal | None:
     n = int(Decimal(numerator).scaleb(input_scale)) * 10**scale
     d = int(Decimal(denominator).scaleb(input_scale))
     if d == 0:
@@ -55,11 +59,11 @@ def expected(numerator: str, denominator: str, input_scale: int, scale: int, _ty
 def compiled_sql(tmp_path: Path) -> str:
     selects = [
         # As text: a union would give every quotient the smallest scale of them.
-        f"select {i} as case_no, cast({{{{ exact_ratio('cast({n} as {sql_type})', "
-        f"'cast({d} as {sql_type})', input_scale={s_in}, scale={s}) }}}}"
+        f"select {i} as case_no, cast({{{{ exact_ratio('cast({n} as {operand_type(case)})', "
+        f"'cast({d} as {operand_type(case)})', input_scale={s_in}, scale={s}) }}}}"
         " as varchar) as quotient"
-        for i, (n, d, s_in, s, *typed) in enumerate(CASES)
-        for sql_type in [typed[0] if typed else f"decimal(18, {s_in})"]
+        for i, case in enumerate(CASES)
+        for n, d, s_in, s in [case[:4]]
     ]
     return compile_inline("\nunion all\n".join(selects), tmp_path)
 
@@ -70,5 +74,5 @@ def test_exact_ratio_floors_exactly_below_and_above_the_bigint_bound(tmp_path):
     with duckdb.connect() as connection:
         rows = dict(connection.execute(f"select case_no, quotient from ({sql})").fetchall())
     assert [None if rows[i] is None else Decimal(rows[i]) for i in range(len(CASES))] == [
-        expected(*case) for case in CASES
+        expected(*case[:4]) for case in CASES
     ]

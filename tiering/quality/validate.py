@@ -230,9 +230,10 @@ def _validate_view(
             verdicts = _run_suite(gx, batch, suite_name, runnable, {"result_format": "BOOLEAN_ONLY"})
             detailed = []
             for config, verdict in zip(runnable, verdicts, strict=True):
-                spec = suite["expectations"][int(config.id)]
+                index = int(config.id)
+                spec = suite["expectations"][index]
                 if _passed_cleanly(spec, verdict):
-                    outcomes[int(config.id)] = _outcome(
+                    outcomes[index] = _outcome(
                         suite_name, spec, spec["meta"]["severity"], success=True, element_count=rows
                     )
                 else:
