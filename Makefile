@@ -7,6 +7,8 @@ UV_VERSION := 0.13.8
 TIERING_DATA_DIR ?= data
 DAGSTER_HOME ?= $(abspath $(TIERING_DATA_DIR))/dagster
 BENCH_CUSTOMERS ?= 10000
+# pytest-xdist workers for `make test`: one a core.
+TEST_WORKERS ?= auto
 export TIERING_DATA_DIR DAGSTER_HOME
 # The venv's tools (dbt among them) first on PATH for everything make starts.
 export PATH := $(abspath $(BIN)):$(PATH)
@@ -86,7 +88,7 @@ browser:
 		|| echo "chromium is not installed and cannot be installed here: the report render test will be skipped"; }
 
 test: manifest browser spark
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 dev: manifest instance
 	$(BIN)/dagster dev -m orchestration.definitions

@@ -37,15 +37,37 @@ E2E_MODULES = {
 }
 
 
+# `make test` runs the suite in two processes, a module to a process at a time (pytest-xdist,
+# --dist loadfile), in the order collected: the longest modules first, so that the two finish
+# together rather than one waiting on a long module started last.
+LONGEST_FIRST = ("test_recovery", "test_pipeline_e2e")
+
+
+def _module_name(item: pytest.Item) -> str:
+    return item.module.__name__.rsplit(".", 1)[-1] if item.module is not None else ""
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.module is not None and item.module.__name__.rsplit(".", 1)[-1] in E2E_MODULES:
+        if _module_name(item) in E2E_MODULES:
             item.add_marker(pytest.mark.e2e)
 
+    def rank(item: pytest.Item) -> tuple[int, int]:
+        name = _module_name(item)
+        if name in LONGEST_FIRST:
+            return (0, LONGEST_FIRST.index(name))
+        return (1, 0) if name in E2E_MODULES else (2, 0)
 
-@pytest.fixture(scope="session", autouse=True)
-def dbt_manifest() -> Path:
-    """Dagster builds its asset graph from the manifest: parse the project once per session."""
+    items.sort(key=rank)  # stable: the order within a module stays as written
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Dagster builds its asset graph from the manifest: parse the project once per session,
+    before any test. Under pytest-xdist (`make test` runs two workers) the controller parses and
+    the workers, which start after it, only read: two parses writing target/ at once while a
+    worker loads the manifest would race."""
+    if hasattr(config, "workerinput"):
+        return
     dbt = Path(sys.executable).with_name("dbt")
     if not (REPO_ROOT / "dbt_project" / "dbt_packages" / "dbt_utils").exists():
         subprocess.run([str(dbt), "deps", "--quiet", "--profiles-dir", "."], cwd=REPO_ROOT / "dbt_project", check=True)
@@ -54,7 +76,6 @@ def dbt_manifest() -> Path:
         cwd=REPO_ROOT / "dbt_project",
         check=True,
     )
-    return REPO_ROOT / "dbt_project" / "target" / "manifest.json"
 
 
 def run_dbt(args: list[str], work_dir: Path, variables: dict | None = None, *, check: bool = True):
