@@ -3,11 +3,14 @@ in the environment, and dbt's saved parse kept from one run to the next. No Dags
 ``make manifest`` uses it too (``python -m orchestration.dbt_invocation``).
 
 dbt parses the whole project (about two seconds) unless its saved parse
-(target/partial_parse.msgpack) was made with the same --vars and connection. So the as-of
-date, which changes every night, is not a var but TIERING_AS_OF (macro as_of_date); ``make
-manifest`` parses with the vars a run of the current configuration passes; and a build that
-succeeds leaves its parse for the next one (dagster-dbt copies target/partial_parse.msgpack
-into each invocation's own folder).
+(partial_parse.msgpack) was made with the same --vars and connection. So the as-of date, which
+changes every night, is not a var but TIERING_AS_OF (macro as_of_date); ``make manifest``
+parses with the vars a run of the current configuration passes; and a build that succeeds
+leaves its parse for the next build of its configuration, in target/parses/<configuration>/.
+Each build starts in a folder of its own with that parse in it; the first build of a
+configuration starts from ``make manifest``'s (dagster-dbt copies target/partial_parse.msgpack).
+A parse kept per configuration means that builds of two configurations on one checkout (a
+backfill into another data folder, the test suite's runs side by side) do not undo each other's.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,6 +35,9 @@ PARTIAL_PARSE_FILE = "partial_parse.msgpack"
 # Each build writes its artifacts (run_results.json, compiled SQL, dbt.log: about 10 MB) into
 # a folder of its own under target/; the newest are kept for a look after a run.
 KEEP_BUILDS = 10
+# The saved parses of the configurations built most recently (about 1 MB each).
+PARSES_DIR = "parses"
+KEEP_PARSES = 10
 
 
 def seeds_path(seeds_dir: Path) -> str:
@@ -88,28 +95,54 @@ def dbt_environment(as_of: str) -> Iterator[None]:
             os.environ["TIERING_AS_OF"] = before
 
 
-def keep_parse(invocation_target: Path) -> None:
-    """dbt's saved parse of a build that succeeded, as the one the next build starts from."""
+def saved_parse(args: list[str]) -> Path:
+    """Where the saved parse of builds started with ``args`` (``dbt_args``) is kept."""
+    key = hashlib.sha1(json.dumps(args).encode()).hexdigest()[:12]
+    return PROJECT_DIR / "target" / PARSES_DIR / key / PARTIAL_PARSE_FILE
+
+
+def build_target(run_id: str, args: list[str]) -> Path:
+    """A new folder for one build's artifacts, named as dagster-dbt names its own
+    (tiering_dbt-<run>-<unique>), holding the saved parse of the build's configuration if any."""
+    target = PROJECT_DIR / "target" / f"tiering_dbt-{run_id[:7]}-{uuid.uuid4().hex[:7]}"
+    target.mkdir(parents=True)
+    saved = saved_parse(args)
+    if saved.exists():
+        shutil.copyfile(saved, target / PARTIAL_PARSE_FILE)
+    return target
+
+
+def keep_parse(invocation_target: Path, args: list[str]) -> None:
+    """dbt's saved parse of a build that succeeded, as the one the next build of its
+    configuration starts from. It only saves the next build a parse: failing to keep it (the
+    folder pruned meanwhile by another build) does not fail this one."""
     parsed = invocation_target / PARTIAL_PARSE_FILE
     if not parsed.exists():
         return
-    kept = PROJECT_DIR / "target" / PARTIAL_PARSE_FILE
+    kept = saved_parse(args)
     staged = kept.with_name(f"{kept.name}.{os.getpid()}")
-    shutil.copyfile(parsed, staged)
-    os.replace(staged, kept)
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(parsed, staged)
+        os.replace(staged, kept)
+    except OSError:
+        staged.unlink(missing_ok=True)
 
 
-def prune_builds(keep: int = KEEP_BUILDS) -> list[Path]:
-    """Remove the artifact folders of all but the newest ``keep`` builds; returns those removed.
-    A nightly job would otherwise add a folder a night for ever."""
-    builds = sorted(
-        (path for path in (PROJECT_DIR / "target").glob("tiering_dbt-*") if path.is_dir()),
-        key=lambda path: path.stat().st_mtime,
-        reverse=True,
-    )
-    for path in builds[keep:]:
+def _newest_first(paths) -> list[Path]:
+    return sorted((path for path in paths if path.is_dir()), key=lambda path: path.stat().st_mtime, reverse=True)
+
+
+def prune_builds(keep: int = KEEP_BUILDS, keep_parses: int = KEEP_PARSES) -> list[Path]:
+    """Remove the artifact folders of all but the newest ``keep`` builds, and the saved parses of
+    all but the ``keep_parses`` configurations built last; returns those removed. A nightly job
+    would otherwise add a folder a night for ever."""
+    target = PROJECT_DIR / "target"
+    removed = _newest_first(target.glob("tiering_dbt-*"))[keep:]
+    removed += _newest_first((target / PARSES_DIR).glob("*"))[keep_parses:]
+    for path in removed:
         shutil.rmtree(path, ignore_errors=True)
-    return builds[keep:]
+    return removed
 
 
 def dbt_executable() -> str:
@@ -135,7 +168,10 @@ def parse() -> int:
     config = settings.load()
     command = [dbt_executable(), "parse", "--quiet", "--profiles-dir", "."]
     command += ["--target", config.engine, "--vars", json.dumps(dbt_vars(config))]
-    return subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+    code = subprocess.run(command, cwd=PROJECT_DIR, check=False).returncode
+    if code == 0:
+        keep_parse(PROJECT_DIR / "target", dbt_args(config))
+    return code
 
 
 if __name__ == "__main__":

@@ -107,10 +107,41 @@ def test_only_the_newest_dbt_build_folders_are_kept(tmp_path, monkeypatch):
         folder.mkdir(parents=True)
         (folder / "run_results.json").write_text("{}")
         os.utime(folder, (1_000_000 - age, 1_000_000 - age))
+    for age in range(4):
+        parse = tmp_path / "target" / "parses" / f"config{age}"
+        parse.mkdir(parents=True)
+        os.utime(parse, (1_000_000 - age, 1_000_000 - age))
     (tmp_path / "target" / "manifest.json").write_text("{}")
 
-    removed = dbt_invocation.prune_builds(keep=10)
+    removed = dbt_invocation.prune_builds(keep=10, keep_parses=3)
 
-    assert sorted(path.name for path in removed) == [f"tiering_dbt-run{age:02d}-abc" for age in (10, 11, 12)]
+    assert sorted(path.name for path in removed) == [
+        "config3",
+        *(f"tiering_dbt-run{age:02d}-abc" for age in (10, 11, 12)),
+    ]
     kept = sorted(path.name for path in (tmp_path / "target").iterdir())
-    assert kept == ["manifest.json", *(f"tiering_dbt-run{age:02d}-abc" for age in range(10))]
+    assert kept == ["manifest.json", "parses", *(f"tiering_dbt-run{age:02d}-abc" for age in range(10))]
+    assert sorted(path.name for path in (tmp_path / "target" / "parses").iterdir()) == ["config0", "config1", "config2"]
+
+
+def test_each_configuration_starts_its_builds_from_its_own_saved_dbt_parse(tmp_path, monkeypatch):
+    # Two configurations on one checkout (a nightly job and a backfill into another data
+    # folder, or the test suite's runs side by side) must not replace each other's parse.
+    from orchestration import dbt_invocation
+
+    monkeypatch.setattr(dbt_invocation, "PROJECT_DIR", tmp_path)
+    nightly = ["build", "--target", "duckdb", "--vars", '{"warehouse_path": "/nightly/warehouse.duckdb"}']
+    backfill = ["build", "--target", "duckdb", "--vars", '{"warehouse_path": "/backfill/warehouse.duckdb"}']
+    for args, parse in ((nightly, b"the nightly parse"), (backfill, b"the backfill parse")):
+        first = dbt_invocation.build_target("0a1b2c3d-run", args)
+        assert not (first / "partial_parse.msgpack").exists()  # dagster-dbt brings make manifest's
+        (first / "partial_parse.msgpack").write_bytes(parse)
+        dbt_invocation.keep_parse(first, args)
+
+    following = dbt_invocation.build_target("4e5f6a7b-run", nightly)
+
+    assert following.parent == tmp_path / "target"
+    assert following.name.startswith("tiering_dbt-4e5f6a7-")
+    assert (following / "partial_parse.msgpack").read_bytes() == b"the nightly parse"
+    backfill_build = dbt_invocation.build_target("4e5f6a7b-run", backfill)
+    assert (backfill_build / "partial_parse.msgpack").read_bytes() == b"the backfill parse"

@@ -9,7 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from orchestration.dbt_invocation import dbt_args, dbt_environment, keep_parse, prune_builds
+from orchestration.dbt_invocation import build_target, dbt_args, dbt_environment, keep_parse, prune_builds
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
 from orchestration.defs.metadata import OWNERS
@@ -88,14 +88,14 @@ def tiering_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, tiering:
     crash_point("dbt:before")
     fail_point("dbt:before")
     with dbt_environment(context.partition_key):
-        invocation = dbt.cli(args, context=context)
+        invocation = dbt.cli(args, context=context, target_path=build_target(context.run.run_id, args))
     try:
         for count, event in enumerate(invocation.stream(), start=1):
             if count == 20:
                 crash_point("dbt:running")
             yield event
         if invocation.is_successful():
-            keep_parse(invocation.target_path)
+            keep_parse(invocation.target_path, args)
     finally:
         # A step that stops early (an error reading dbt's events, a cancelled run) must not
         # leave dbt running with the warehouse locked: the failure hook rolls back next.
