@@ -37,8 +37,8 @@ E2E_MODULES = {
 }
 
 
-# `make test` runs the suite in two processes, a module to a process at a time (pytest-xdist,
-# --dist loadfile), in the order collected: the longest modules first, so that the two finish
+# `make test` runs the suite in one process a core, a module to a process at a time (pytest-xdist,
+# --dist loadfile), in the order collected: the longest modules first, so that the workers finish
 # together rather than one waiting on a long module started last.
 LONGEST_FIRST = ("test_recovery", "test_pipeline_e2e")
 
@@ -63,7 +63,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """Dagster builds its asset graph from the manifest: parse the project once per session,
-    before any test. Under pytest-xdist (`make test` runs two workers) the controller parses and
+    before any test. Under pytest-xdist (`make test` runs a worker a core) the controller parses and
     the workers, which start after it, only read: two parses writing target/ at once while a
     worker loads the manifest would race."""
     if hasattr(config, "workerinput"):
