@@ -264,3 +264,41 @@ def test_migration_between_any_two_dates_reconciles_and_names_unpublished_dates(
     ]
     with pytest.raises(ValueError, match="2026-03-01 is not published"):
         tier_migration(history.serving_path, "2026-01-01", "2026-03-01")
+
+
+def test_a_run_replaces_its_own_date_in_a_history_mart_and_adds_a_new_column(history, tmp_path):
+    # The warehouse of the three runs, its customer_tiers as an older release left it: without
+    # a column the project has since added, and with a row of the last date that tonight's
+    # rows do not have. Rebuilt as of the last date, the mart gains the column (null on the
+    # earlier dates), loses the stale row and keeps the other dates' rows as they were.
+    import shutil
+
+    import duckdb
+
+    from tests.conftest import run_dbt
+
+    shutil.copy(history.data_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    mart, column = "marts.customer_tiers", "retier_reason"
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        before = connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall()
+        last_date = connection.execute(
+            f"select cast(as_of_date as varchar), {column} from {mart} where as_of_date = '{DATES[-1]}' order by all"
+        ).fetchall()
+        earlier = f"select count(*), count({column}) from {mart} where as_of_date < '{DATES[-1]}'"
+        # initial for all three on 2026-01-01; X's and Z's triggers on 2026-02-15
+        assert connection.execute(earlier).fetchall() == [(6, 5)]
+        connection.execute(f"alter table {mart} drop column {column}")
+        connection.execute(
+            f"insert into {mart} by name select 'STALE' as customer_id, as_of_date, tier, effective_tier "
+            f"from {mart} where as_of_date = '{DATES[-1]}' limit 1"
+        )
+
+    run_dbt(["run", "--quiet", "--select", "customer_tiers"], tmp_path, {"as_of_date": DATES[-1], "rubric": RUBRIC})
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
+        assert connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall() == before
+        assert connection.execute(
+            f"select cast(as_of_date as varchar), {column} from {mart} where as_of_date = '{DATES[-1]}' order by all"
+        ).fetchall() == last_date
+        assert connection.execute(earlier).fetchall() == [(6, 0)]
+        assert connection.execute("select count(*) from duckdb_views() where view_name like '%dbt%'").fetchall() == [(0,)]

@@ -2,10 +2,26 @@
     SQL the project always ran (DuckDB, and Postgres-like engines); spark__ is the same meaning
     in Spark SQL (Spark 4.3 and later). Models call these, never engine-specific SQL. -#}
 
-{#- Incremental models that keep every as-of date and replace the run's date. DuckDB deletes
-    that date's rows and inserts them again (delete+insert on unique_key as_of_date). Spark's
-    Parquet tables have no DELETE: they are partitioned by as_of_date and the run's partition is
-    overwritten (insert_overwrite, dynamic partition mode), which replaces the same rows. -#}
+{#- Models that keep every as-of date and replace the run's date. DuckDB deletes that date's
+    rows and inserts them again: the history marts with the project's history_table
+    materialization (macros/history_table.sql), which writes each row once, and
+    int_customer_tiers_stabilized, which reads its own previous state (is_incremental), with
+    dbt's incremental materialization (delete+insert on unique_key as_of_date), as other
+    engines do. Spark's Parquet tables have no DELETE: they are partitioned by as_of_date and
+    the run's partition is overwritten (insert_overwrite, dynamic partition mode), which
+    replaces the same rows. -#}
+{% macro as_of_date_materialization() -%}
+    {{ return(adapter.dispatch('as_of_date_materialization', 'tiering')()) }}
+{%- endmacro %}
+
+{% macro default__as_of_date_materialization() -%}
+    {{ return('incremental') }}
+{%- endmacro %}
+
+{% macro duckdb__as_of_date_materialization() -%}
+    {{ return('history_table') }}
+{%- endmacro %}
+
 {% macro as_of_date_strategy() -%}
     {{ return(adapter.dispatch('as_of_date_strategy', 'tiering')()) }}
 {%- endmacro %}

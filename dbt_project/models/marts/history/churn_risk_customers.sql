@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
 -- 流失风险客户: customers whose risk signals fire at the as-of date, with the reason codes
 -- and the owner who should follow up, ordered by the value at stake (spend in the period).
 with signals as (

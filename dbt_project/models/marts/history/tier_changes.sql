@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date',
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date',
     on_schema_change='append_new_columns'
 ) }}
 -- Every change of a customer's effective tier, with the reason (cycle, spend_trigger or

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
 -- 效果评估, per effective tier and as-of date, over the spend period: repurchase rate (share
 -- of customers with two or more orders in the period), churn rate (share inactive for the
 -- configured months), and spend growth against the period before.

@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
 -- Tier migration from the previous as-of date to this one, by effective tier: how many
 -- customers moved from each tier to each tier, and their spend. A customer first seen now
 -- comes from `new`; one no longer present goes to `gone`, so each side reconciles with the
