@@ -267,10 +267,10 @@ def test_migration_between_any_two_dates_reconciles_and_names_unpublished_dates(
 
 
 def test_a_run_replaces_its_own_date_in_a_history_mart_and_adds_a_new_column(history, tmp_path):
-    # The warehouse of the three runs, its customer_tiers as an older release left it: without
-    # a column the project has since added, and with a row of the last date that tonight's
-    # rows do not have. Rebuilt as of the last date, the mart gains the column (null on the
-    # earlier dates), loses the stale row and keeps the other dates' rows as they were.
+    # The warehouse of the runs above, its customer_tiers as an older release left it: without
+    # a column the project has since added, and with a row of the last run's date that the
+    # run's rows do not have. Rebuilt as of that date, the mart gains the column (null on the
+    # other dates), loses the stale row and keeps the other dates' rows as they were.
     import shutil
 
     import duckdb
@@ -280,25 +280,26 @@ def test_a_run_replaces_its_own_date_in_a_history_mart_and_adds_a_new_column(his
     shutil.copy(history.data_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
     mart, column = "marts.customer_tiers", "retier_reason"
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
-        before = connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall()
-        last_date = connection.execute(
-            f"select cast(as_of_date as varchar), {column} from {mart} where as_of_date = '{DATES[-1]}' order by all"
+        # The date the intermediate tables were last built for (a test above re-runs one).
+        [(night,)] = connection.execute(
+            "select cast(as_of_date as varchar) from intermediate.int_scoring_periods_resolved"
         ).fetchall()
-        earlier = f"select count(*), count({column}) from {mart} where as_of_date < '{DATES[-1]}'"
-        # initial for all three on 2026-01-01; X's and Z's triggers on 2026-02-15
-        assert connection.execute(earlier).fetchall() == [(6, 5)]
+        before = connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall()
+        tonight = f"select customer_id, {column} from {mart} where as_of_date = '{night}' order by all"
+        rows_tonight = connection.execute(tonight).fetchall()
+        others = f"select count(*), count({column}) from {mart} where as_of_date <> '{night}'"
+        [(other_rows, other_reasons)] = connection.execute(others).fetchall()
+        assert other_rows == 6 and other_reasons >= 3  # at least 2026-01-01's three `initial`
         connection.execute(f"alter table {mart} drop column {column}")
         connection.execute(
             f"insert into {mart} by name select 'STALE' as customer_id, as_of_date, tier, effective_tier "
-            f"from {mart} where as_of_date = '{DATES[-1]}' limit 1"
+            f"from {mart} where as_of_date = '{night}' limit 1"
         )
 
-    run_dbt(["run", "--quiet", "--select", "customer_tiers"], tmp_path, {"as_of_date": DATES[-1], "rubric": RUBRIC})
+    run_dbt(["run", "--quiet", "--select", "customer_tiers"], tmp_path, {"as_of_date": night, "rubric": RUBRIC})
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
         assert connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall() == before
-        assert connection.execute(
-            f"select cast(as_of_date as varchar), {column} from {mart} where as_of_date = '{DATES[-1]}' order by all"
-        ).fetchall() == last_date
-        assert connection.execute(earlier).fetchall() == [(6, 0)]
+        assert connection.execute(tonight).fetchall() == rows_tonight
+        assert connection.execute(others).fetchall() == [(6, 0)]
         assert connection.execute("select count(*) from duckdb_views() where view_name like '%dbt%'").fetchall() == [(0,)]
