@@ -1,7 +1,8 @@
 {#- A table that keeps every as-of date, in which a run replaces the rows of the dates it
     writes: the history marts on DuckDB (customer_tiers, customer_indicator_scores, ...); config
-    unique_key names the date column. The same rows as dbt's incremental delete+insert on that
-    key, which other engines use (macro as_of_date_materialization).
+    unique_key names the date column. It leaves the rows that dbt's incremental delete+insert
+    on that key leaves; other engines use dbt's incremental materialization (macro
+    as_of_date_materialization).
 
     dbt's incremental materialization on DuckDB first writes the new rows to a temporary table,
     then deletes the table's rows of their dates and inserts them from it: every row is written
