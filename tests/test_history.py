@@ -302,4 +302,6 @@ def test_a_run_replaces_its_own_date_in_a_history_mart_and_adds_a_new_column(his
         assert connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall() == before
         assert connection.execute(tonight).fetchall() == rows_tonight
         assert connection.execute(others).fetchall() == [(6, 0)]
-        assert connection.execute("select count(*) from duckdb_views() where view_name like '%dbt%'").fetchall() == [(0,)]
+        assert connection.execute("select count(*) from duckdb_views() where view_name like '%dbt%'").fetchall() == [
+            (0,)
+        ]
