@@ -734,6 +734,40 @@ def test_a_failed_run_leaves_the_last_good_publication(worked_examples, run_pipe
     assert any("crm_customers_2026-07-01.csv" in str(event.event_specific_data.error) for event in failures)
 
 
+def test_an_extract_delivered_whole_again_is_checked_on_its_own_rows(worked_examples, run_pipeline, tmp_path):
+    landing = tmp_path / "landing"
+    shutil.copytree(FIXTURES / "worked_examples", landing)
+    data_dir = tmp_path / "data"
+    shutil.copytree(worked_examples.data_dir, data_dir, symlinks=True)  # serving/current stays a link
+    # The next delivery of the invoices: every invoice again, one of them now paid.
+    lines = (landing / "erp_receivables_2026-06-30.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[1].endswith(",")
+    lines[1] += "2026-06-30"
+    (landing / "erp_receivables_2026-07-01.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    again = run_pipeline(landing, data_dir, AS_OF)
+
+    assert again.success
+    results = again.query(
+        """select suite, expectation, "column", success, element_count, unexpected_count from dq_results
+           where run_id = ?""",
+        [again.result.run_id],
+    )
+    # The run landed the invoices alone: their suite counts the new file's rows, each invoice once.
+    checked = {suite: count for suite, _, _, _, count, _ in results}
+    assert checked == {
+        "erp_receivables": len(lines) - 1,
+        "crm_customers": 0,
+        "crm_complaints": 0,
+        "erp_customers": 0,
+        "erp_orders": 0,
+        "erp_products": 0,
+    }
+    [unique] = [r for r in results if r[1] == "expect_column_values_to_be_unique" and r[0] == "erp_receivables"]
+    assert unique[3:] == (True, len(lines) - 1, 0)
+    assert again.warehouse_query("select count(*) from raw.erp_receivables")[0][0] == 2 * (len(lines) - 1)
+
+
 def test_books_that_do_not_balance_stop_the_run_before_publishing(worked_examples, run_pipeline, tmp_path):
     landing = tmp_path / "landing"
     shutil.copytree(FIXTURES / "worked_examples", landing)

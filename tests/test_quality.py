@@ -140,6 +140,45 @@ def test_planted_defects_in_order_lines_are_counted_exactly(connection):
     assert result.success and result.blocking_failures == []
 
 
+def test_a_run_checks_the_rows_it_landed_and_a_key_delivered_again_is_no_duplicate(connection):
+    # Extracts are often delivered whole every night, and raw keeps every delivery: the second
+    # night's file sends every key of the first again. Checked as that run's batch, it is judged
+    # on its own rows: its one missing order id and its one key repeated within it are counted.
+    first = [
+        (f"SO{i:05d}", 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
+        for i in range(300)
+    ]
+    create_table(connection, "erp_orders", first)
+    connection.execute("alter table erp_orders add column _batch_id varchar default 'run-1'")
+    connection.execute("insert into erp_orders select * exclude (_batch_id), 'run-2' from erp_orders")
+    connection.execute("update erp_orders set order_id = null where _batch_id = 'run-2' and order_id = 'SO00007'")
+    connection.execute("update erp_orders set order_id = 'SO00011' where _batch_id = 'run-2' and order_id = 'SO00010'")
+    create_table(connection, "erp_customers", CLEAN_ROWS["erp_customers"])
+    create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
+
+    second = validate.validate_table(connection, "erp_orders", "erp_orders", batch_id="run-2")
+
+    nulls = outcome(second, "expect_column_values_to_not_be_null", "order_id")
+    assert (nulls.element_count, nulls.unexpected_count) == (300, 1)
+    duplicates = outcome(second, "expect_compound_columns_to_be_unique", "order_id, line_no")
+    assert (duplicates.element_count, duplicates.unexpected_count) == (300, 2)
+    assert duplicates.sample_values == ["order_id=SO00011, line_no=1"]
+    # Over every delivery, nearly every row would be a duplicate: all but SO00007 and SO00010
+    # of the first night, and every keyed row of the second.
+    every_delivery = validate.validate_table(connection, "erp_orders", "erp_orders")
+    duplicates = outcome(every_delivery, "expect_compound_columns_to_be_unique", "order_id, line_no")
+    assert (duplicates.element_count, duplicates.unexpected_count) == (600, 298 + 299)
+    # A batch that landed nothing is checked over no rows.
+    nothing = validate.validate_table(connection, "erp_orders", "erp_orders", batch_id="run-3")
+    assert {(o.element_count, o.unexpected_count, o.success) for o in nothing.outcomes} == {(0, 0, True)}
+
+
+def test_a_batch_cannot_be_checked_in_a_table_without_lineage(connection):
+    create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
+    with pytest.raises(ValueError, match="erp_products has no _batch_id column"):
+        validate.validate_table(connection, "erp_products", "erp_products", batch_id="run-1")
+
+
 def test_a_check_that_passes_only_by_mostly_still_reports_its_failing_rows(connection):
     # Checks are validated for their verdict first, and only failures are asked for counts and
     # samples; a pass means "no row failed" only without a `mostly` below 1.

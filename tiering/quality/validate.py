@@ -9,7 +9,8 @@ DuckDB at all.
 
 How GX results become counts (see ``ExpectationOutcome``):
 
-- ``element_count`` is the number of rows in the table, missing values included.
+- ``element_count`` is the number of rows validated (in a run, the rows it landed), missing
+  values included.
 - ``unexpected_count`` is the number of rows that fail. For ``expect_column_values_to_not_be_null``
   those are the null rows; for the other column checks null rows are not failures. For
   uniqueness checks GX counts every row of a duplicate group (a pair counts 2, not 1).
@@ -110,18 +111,24 @@ def preload() -> None:
 
 
 def validate_table(
-    connection: duckdb.DuckDBPyConnection, table: str, entity: str, as_of: date | None = None
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    entity: str,
+    as_of: date | None = None,
+    *,
+    batch_id: str | None = None,
 ) -> SuiteOutcome:
     """Validate a DuckDB table against its entity's suite, every metric computed in DuckDB.
 
     ``table`` may be qualified (``raw.erp_orders``). The checked view ``quality.<entity>`` is
     (re)created over it with the suite's derived columns (dates are checked against ``as_of``,
-    today if not given), and GX validates the view. A missing column is reported by its failed
+    today if not given), and GX validates the view: the rows of ``batch_id`` (a run's
+    deliveries), or every row when it is None. A missing column is reported by its failed
     ``expect_column_to_exist``; the other expectations on it, and derived columns whose inputs
     are missing, are not evaluated and fail.
     """
     suite = load_suite(suite_path(entity))
-    view, columns = create_checked_view(connection, table, entity, as_of)
+    view, columns = create_checked_view(connection, table, entity, as_of, batch_id)
     (rows,) = connection.execute(f"select count(*) from {view}").fetchall()[0]
     return _validate_view(connection, entity, suite, rows=rows, present=set(columns))
 
@@ -134,6 +141,7 @@ def validate_table_on_spark(
     *,
     spark: Any,
     work_dir: Path,
+    batch_id: str | None = None,
 ) -> SuiteOutcome:
     """Validate a raw table against its entity's suite on Spark, through GX's Spark execution
     engine: every metric is a Spark job (TIERING_ENGINE=spark).
@@ -143,7 +151,7 @@ def validate_table_on_spark(
     the same shape and counts as ``validate_table``'s.
     """
     suite = load_suite(suite_path(entity))
-    view, columns = create_checked_view(connection, table, entity, as_of)
+    view, columns = create_checked_view(connection, table, entity, as_of, batch_id)
     work_dir.mkdir(parents=True, exist_ok=True)
     path = work_dir / f"{entity}.parquet"
     connection.execute(f"copy (select * from {view}) to '{str(path).replace(chr(39), chr(39) * 2)}' (format parquet)")

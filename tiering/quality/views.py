@@ -7,7 +7,11 @@ column per such rule. A derived column holds the offending value where the rule 
 is null otherwise (an empty source value breaks no rule); the suites expect it to be null, so
 GX counts the offenders and samples their real values, all inside DuckDB.
 
-The view is recreated at each validation, with the run's as-of date written into it.
+The view is recreated at each validation, with the run's as-of date written into it. In a
+run it holds only the rows that run landed (its batch, ``_batch_id``): each delivery is checked
+once, when it arrives. Raw tables keep every delivery, and extracts are often delivered whole
+every night, so over the whole table every key of a re-delivered extract would count as a
+duplicate, and the checks would read a growing history each night.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from tiering import credit_code
 from tiering.ingest.contract import ENTITIES
 
 QUALITY_SCHEMA = "quality"
+# The lineage column naming the run that landed a row (tiering.ingest.ledger).
+BATCH_COLUMN = "_batch_id"
 
 
 def _after_as_of(column: str) -> str:
@@ -129,12 +135,17 @@ def derived_columns(
 
 
 def create_checked_view(
-    connection: duckdb.DuckDBPyConnection, table: str, entity: str, as_of: date | None = None
+    connection: duckdb.DuckDBPyConnection,
+    table: str,
+    entity: str,
+    as_of: date | None = None,
+    batch_id: str | None = None,
 ) -> tuple[str, list[str]]:
     """Create (or replace) ``quality.<entity>`` over ``table``; returns its name and columns.
 
     ``table`` may be qualified (``raw.erp_orders``); referenced tables are looked up in the
-    same schema.
+    same schema, whole: a reference is known if any delivery has it. ``batch_id``: only the
+    rows of that batch (the run that landed them) are checked; None checks every row.
     """
     if "." not in table:  # the view lives in another schema: name the table's own in full
         catalog, schema = connection.execute("select current_database(), current_schema()").fetchall()[0]
@@ -143,7 +154,12 @@ def create_checked_view(
     derived = derived_columns(connection, table, entity, present, as_of)
     source = ".".join(quote(part) for part in table.split("."))
     selects = ["*", *(f"({sql}) as {quote(name)}" for name, sql in derived.items())]
+    where = ""
+    if batch_id is not None:
+        if BATCH_COLUMN not in present:
+            raise ValueError(f"{table} has no {BATCH_COLUMN} column: its rows cannot be told apart by batch")
+        where = f" where {BATCH_COLUMN} = '{batch_id.replace(chr(39), chr(39) * 2)}'"
     connection.execute(f"create schema if not exists {QUALITY_SCHEMA}")
     view = f"{QUALITY_SCHEMA}.{quote(entity)}"
-    connection.execute(f"create or replace view {view} as select {', '.join(selects)} from {source}")
+    connection.execute(f"create or replace view {view} as select {', '.join(selects)} from {source}{where}")
     return f"{QUALITY_SCHEMA}.{entity}", [*connection.table(table).columns, *derived]

@@ -221,15 +221,23 @@ def _roll_back(config: settings.Settings, run_id: str, reason: str) -> str:
     return ", ".join(delivery.source_file for delivery in removed) or "none"
 
 
-def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, entity: Entity):
-    """The entity's suite, on the engine of the run: inside DuckDB, or through GX's Spark engine."""
+def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, entity: Entity, run_id: str):
+    """The entity's suite over the rows this run landed, on the engine of the run: inside
+    DuckDB, or through GX's Spark engine. Deliveries of earlier runs were checked when they
+    arrived; a key that a later delivery sends again is not a duplicate."""
     table = f"raw.{entity.name}"
     if config.engine != "spark":
-        return quality.validate_table(connection, table, entity.name, as_of=config.as_of)
+        return quality.validate_table(connection, table, entity.name, as_of=config.as_of, batch_id=run_id)
     from tiering.spark.session import local_session
 
     return quality.validate_table_on_spark(
-        connection, table, entity.name, as_of=config.as_of, spark=local_session(), work_dir=config.spark_dir / "checks"
+        connection,
+        table,
+        entity.name,
+        as_of=config.as_of,
+        spark=local_session(),
+        work_dir=config.spark_dir / "checks",
+        batch_id=run_id,
     )
 
 
@@ -291,7 +299,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         crash_point(f"ingest:{entity.name}:loaded")
         with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
-            outcome = _validate(connection, config, entity)
+            outcome = _validate(connection, config, entity, context.run_id)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
             quality.record_outcome(
