@@ -345,7 +345,8 @@ def render(data: ReportData) -> str:
         + "<p>Skipped (the same content was loaded before, or was withdrawn) or not loaded, with the reason.</p>"
         + _table(["entry", "entity", "status", "reason"], landing),
         "<h2>2. Expectations (Great Expectations)</h2>"
-        "<p>Severity <b>error</b> blocks the run; <b>warn</b> is a data defect that the cleaning rules handle. "
+        "<p>Each suite checks the rows this run landed: a file loaded by an earlier run was checked then. "
+        "Severity <b>error</b> blocks the run; <b>warn</b> is a data defect that the cleaning rules handle. "
         "Failing samples are masked.</p>"
         + _table(
             ["suite", "expectation", "column", "severity", "passed", "rows", "failed rows", "failed %", "sample"],
