@@ -158,7 +158,13 @@ def create_checked_view(
     if batch_id is not None:
         if BATCH_COLUMN not in present:
             raise ValueError(f"{table} has no {BATCH_COLUMN} column: its rows cannot be told apart by batch")
-        where = f" where {BATCH_COLUMN} = '{batch_id.replace(chr(39), chr(39) * 2)}'"
+        # On a first night every row is the batch's: the view then reads the table unfiltered.
+        # A filter that keeps every row cost a third more memory at a million customers.
+        (others,) = connection.execute(
+            f"select count(*) from {source} where {BATCH_COLUMN} is distinct from ?", [batch_id]
+        ).fetchall()[0]
+        if others:
+            where = f" where {BATCH_COLUMN} = '{batch_id.replace(chr(39), chr(39) * 2)}'"
     connection.execute(f"create schema if not exists {QUALITY_SCHEMA}")
     view = f"{QUALITY_SCHEMA}.{quote(entity)}"
     connection.execute(f"create or replace view {view} as select {', '.join(selects)} from {source}{where}")
