@@ -82,3 +82,10 @@ def test_the_engine_is_duckdb_unless_spark_is_asked_for(tmp_path):
     assert settings.load({}).engine == "duckdb"
     spark = settings.load({"TIERING_ENGINE": " Spark ", "TIERING_DATA_DIR": str(tmp_path)})
     assert (spark.engine, spark.spark_dir) == ("spark", tmp_path.resolve() / "spark")
+
+
+def test_dbt_run_by_hand_falls_back_to_the_pipelines_memory_limit():
+    profile = (Path(__file__).resolve().parents[1] / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+    assert f"var('memory_limit', '{settings.DEFAULT_MEMORY_LIMIT}')" in profile
+    assert f"TIERING_MEMORY_LIMIT={settings.DEFAULT_MEMORY_LIMIT}\n" in example
