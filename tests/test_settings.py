@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tiering import settings
 
 CASES = {
@@ -73,7 +72,7 @@ def test_the_memory_limit_reaches_duckdb_checked():
 
 
 def test_every_setting_is_documented_in_the_example_environment_file():
-    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+    example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
     for variable in [*CASES, "TIERING_LANDING_DIR", "TIERING_DATA_DIR"]:
         assert f"{variable}=" in example, variable
 
@@ -85,7 +84,7 @@ def test_the_engine_is_duckdb_unless_spark_is_asked_for(tmp_path):
 
 
 def test_dbt_run_by_hand_falls_back_to_the_pipelines_memory_limit():
-    profile = (Path(__file__).resolve().parents[1] / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
-    example = (Path(__file__).resolve().parents[1] / ".env.example").read_text(encoding="utf-8")
+    profile = (REPO_ROOT / "dbt_project" / "profiles.yml").read_text(encoding="utf-8")
+    example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
     assert f"var('memory_limit', '{settings.DEFAULT_MEMORY_LIMIT}')" in profile
     assert f"TIERING_MEMORY_LIMIT={settings.DEFAULT_MEMORY_LIMIT}\n" in example
