@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from tiering.ingest.contract import ENTITIES
+from tiering.ingest.ledger import rollback_batch, withdraw
 from tiering.ingest.load import ContractError, ingest_entity
 
 PRODUCTS_HEADER = "product_id,product_name,product_category,is_active"
@@ -85,6 +86,74 @@ def test_the_same_content_delivered_twice_is_loaded_once(tmp_path, warehouse):
     assert [file.status for file in first.files] == ["loaded", "skipped_already_loaded"]
     assert [file.status for file in second.files] == ["skipped_already_loaded", "skipped_already_loaded"]
     assert query(warehouse, "select count(*) from raw.erp_products") == [(2,)]
+
+
+def superseded(warehouse: Path) -> dict[str, bool]:
+    return dict(query(warehouse, "select source_file, superseded from raw._ingested_files order by load_seq"))
+
+
+def latest_products(warehouse: Path, *, skip_superseded: bool) -> set[tuple]:
+    """Each product's row from its newest delivery, as staging keeps it."""
+    where = "where _load_seq in (select load_seq from raw._ingested_files where not superseded)"
+    return set(
+        query(
+            warehouse,
+            f"""
+            select product_id, product_name from (
+                select *, row_number() over (partition by product_id order by _load_seq desc, _source_row desc) as rank
+                from raw.erp_products {where if skip_superseded else ""}
+            ) where rank = 1
+            """,
+        )
+    )
+
+
+def test_a_delivery_whose_every_key_came_again_is_superseded_until_the_later_one_is_withdrawn(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    write(landing / "erp_products_2026-11-01.csv", f"{PRODUCTS_HEADER}\nP1,first,b,true\nP2,first,b,true\n")
+    ingest_entity(warehouse, landing, "erp_products", batch_id="night1")
+    assert superseded(warehouse) == {"erp_products_2026-11-01.csv": False}
+
+    # Delivered whole again, in another order, with a new product: the first delivery is spent.
+    write(
+        landing / "erp_products_2026-11-02.csv",
+        f"{PRODUCTS_HEADER}\nP2,second,b,true\nP3,second,b,true\nP1,second,b,true\n",
+    )
+    ingest_entity(warehouse, landing, "erp_products", batch_id="night2")
+    # In part: the second delivery still holds the latest P1 and P2.
+    write(landing / "erp_products_2026-11-03.csv", f"{PRODUCTS_HEADER}\nP3,third,b,true\n")
+    ingest_entity(warehouse, landing, "erp_products", batch_id="night3")
+    assert superseded(warehouse) == {
+        "erp_products_2026-11-01.csv": True,
+        "erp_products_2026-11-02.csv": False,
+        "erp_products_2026-11-03.csv": False,
+    }
+    latest = {("P1", "second"), ("P2", "second"), ("P3", "third")}
+    assert (
+        latest_products(warehouse, skip_superseded=True) == latest_products(warehouse, skip_superseded=False) == latest
+    )
+
+    with duckdb.connect(str(warehouse)) as connection:
+        withdraw(connection, "erp_products_2026-11-02.csv", "supplier sent a wrong file")
+    assert superseded(warehouse) == {"erp_products_2026-11-01.csv": False, "erp_products_2026-11-03.csv": False}
+    latest = {("P1", "first"), ("P2", "first"), ("P3", "third")}
+    assert (
+        latest_products(warehouse, skip_superseded=True) == latest_products(warehouse, skip_superseded=False) == latest
+    )
+
+
+def test_a_rolled_back_delivery_gives_back_the_keys_it_superseded(tmp_path, warehouse):
+    landing = tmp_path / "landing"
+    write(landing / "erp_products_2026-11-01.csv", f"{PRODUCTS_HEADER}\nP1,first,b,true\n")
+    ingest_entity(warehouse, landing, "erp_products", batch_id="night1")
+    write(landing / "erp_products_2026-11-02.csv", f"{PRODUCTS_HEADER}\nP1,second,b,true\n")
+    ingest_entity(warehouse, landing, "erp_products", batch_id="night2")
+    assert superseded(warehouse) == {"erp_products_2026-11-01.csv": True, "erp_products_2026-11-02.csv": False}
+
+    with duckdb.connect(str(warehouse)) as connection:
+        rollback_batch(connection, "night2", "the run that loaded it did not finish")
+    assert superseded(warehouse) == {"erp_products_2026-11-01.csv": False}
+    assert latest_products(warehouse, skip_superseded=True) == {("P1", "first")}
 
 
 def test_a_missing_column_is_a_contract_error_naming_file_and_column(tmp_path, warehouse):

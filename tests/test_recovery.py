@@ -7,6 +7,7 @@ that the next run succeeds with no hand work.
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import signal
@@ -295,6 +296,37 @@ def test_a_credit_code_typed_in_full_width_still_matches_its_firm(night):
     assert published(data_dir, f"select count(*) from customer_tiers where as_of_date = '{SECOND_NIGHT}'") == (
         golden_before
     )
+
+
+def test_order_lines_delivered_whole_again_supersede_the_last_delivery_and_raw_keeps_both(night):
+    landing, data_dir = night
+    first = landing / f"erp_orders_{FIRST_NIGHT}.csv"
+    with first.open(encoding="utf-8", newline="") as file:
+        header, *lines = list(csv.reader(file))
+    amount = header.index("amount_incl_tax")
+    changed = lines[-1]
+    changed[amount] = str(Decimal(changed[amount]) + 1)  # the supplier corrected one line
+    with (landing / f"erp_orders_{SECOND_NIGHT}.csv").open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([header, changed, *lines[:-1]])
+
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+
+    assert warehouse(
+        data_dir,
+        "select source_file, superseded from raw._ingested_files where entity = 'erp_orders' order by load_seq",
+    ) == [(first.name, True), (f"erp_orders_{SECOND_NIGHT}.csv", False)]
+    delivered = warehouse(data_dir, "select count(*) from raw.erp_orders")[0][0]
+    staged = warehouse(data_dir, "select count(*), count(distinct source_file) from staging.stg_erp__order_lines")
+    assert staged == [(delivered // 2, 1)]
+    order_id, line_no = changed[header.index("order_id")], changed[header.index("line_no")]
+    assert warehouse(
+        data_dir,
+        f"select amount_incl_tax, source_row from staging.stg_erp__order_lines "
+        f"where order_id = '{order_id}' and line_no = {line_no}",
+    ) == [(Decimal(changed[amount]), 1)]
+    assert published(
+        data_dir, f"select bool_and(is_balanced) from reconciliation where as_of_date = '{SECOND_NIGHT}'"
+    ) == [(True,)]
 
 
 def test_a_run_that_fails_after_loading_takes_its_deliveries_back_out(night):

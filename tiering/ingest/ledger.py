@@ -2,7 +2,8 @@
 
 - ``raw._ingested_files``: one row per delivery whose rows are in the raw tables, with its
   checksum, batch (the run that loaded it), row counts and ``status``: ``pending`` until the run
-  that loaded it has published, then ``accepted``.
+  that loaded it has published, then ``accepted``. ``superseded`` is true once every key of the
+  delivery is in a later one: none of its rows can be a key's latest, so staging skips it.
 - ``raw._quarantine``: every row that was not loaded, with file, row and reason.
 - ``raw._withdrawn_files``: deliveries an operator withdrew; a file with that content is
   skipped from then on, and says why.
@@ -55,6 +56,10 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     # Warehouses from before deliveries were held pending: what they hold was accepted.
     connection.execute(
         f"alter table {RAW_SCHEMA}._ingested_files add column if not exists status varchar default '{ACCEPTED}'"
+    )
+    # Warehouses from before deliveries were marked superseded: every delivery is read, as then.
+    connection.execute(
+        f"alter table {RAW_SCHEMA}._ingested_files add column if not exists superseded boolean default false"
     )
     connection.execute(
         f"""
@@ -158,9 +163,47 @@ def deliveries(connection: duckdb.DuckDBPyConnection, **where: str) -> list[Deli
     return [Delivery(*row) for row in rows]
 
 
+def mark_superseded(connection: duckdb.DuckDBPyConnection, entity_name: str) -> int:
+    """Mark the deliveries of an entity that hold no key's latest row; returns how many.
+
+    Staging keeps the row of the newest delivery of each key, so a delivery whose every key was
+    delivered again later cannot contribute a row. Skipping it keeps staging's latest-delivery
+    window the size of the deliveries that matter: when extracts are re-delivered whole every
+    night, one delivery, however many nights the raw tables hold. A delivery stays unmarked
+    until this has run, which only costs staging the time of reading it.
+    """
+    live = connection.execute(
+        f"select count(*) from {RAW_SCHEMA}._ingested_files where entity = ? and not superseded and rows_loaded > 0",
+        [entity_name],
+    ).fetchall()[0][0]
+    if live < 2:
+        return 0
+    keys = ", ".join(ENTITIES[entity_name].key)
+    (marked,) = connection.execute(
+        f"""
+        update {RAW_SCHEMA}._ingested_files set superseded = true
+        where entity = ? and not superseded and rows_loaded > 0 and load_seq not in (
+            select max(_load_seq) from {RAW_SCHEMA}.{entity_name}
+            where _load_seq in (
+                select load_seq from {RAW_SCHEMA}._ingested_files where entity = ? and not superseded
+            )
+            group by {keys}
+        )
+        """,
+        [entity_name, entity_name],
+    ).fetchall()[0]
+    return marked
+
+
 def _remove(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> int:
-    """Delete one delivery's rows, quarantine rows and ledger row; returns rows removed."""
+    """Delete one delivery's rows, quarantine rows and ledger row; returns rows removed.
+
+    The deliveries it superseded may hold the latest rows again: the entity's marks are cleared
+    (the caller marks them again once every removal is done)."""
     key = [delivery.file_checksum, delivery.batch_id]
+    connection.execute(
+        f"update {RAW_SCHEMA}._ingested_files set superseded = false where entity = ?", [delivery.entity]
+    )
     (removed,) = connection.execute(
         f"select count(*) from {RAW_SCHEMA}.{delivery.entity} where _file_checksum = ? and _batch_id = ?", key
     ).fetchall()[0]
@@ -185,6 +228,8 @@ def rollback_batch(connection: duckdb.DuckDBPyConnection, batch_id: str, reason:
         for delivery in pending:
             removed = _remove(connection, delivery)
             _delivery_event(connection, "rolled_back", delivery, rows_removed=removed, detail=reason)
+        for entity_name in sorted({delivery.entity for delivery in pending}):
+            mark_superseded(connection, entity_name)
     return pending
 
 
@@ -232,6 +277,8 @@ def withdraw(connection: duckdb.DuckDBPyConnection, file_name: str, reason: str)
                 [delivery.entity, delivery.file_checksum, delivery.source_file, datetime.now(), reason],
             )
             _delivery_event(connection, "withdrawn", delivery, rows_removed=removed, detail=reason)
+        for entity_name in sorted({delivery.entity for delivery in found}):
+            mark_superseded(connection, entity_name)
     return found
 
 

@@ -34,6 +34,7 @@ from tiering.ingest.ledger import (
     PENDING,
     RAW_SCHEMA,
     ensure_raw_schema,
+    mark_superseded,
     record_event,
     transaction,
     withdrawn,
@@ -592,4 +593,6 @@ def ingest_entity(
                     binding=binding,
                 )
             )
+        if any(file.status == "loaded" and file.rows_loaded for file in result.files):
+            mark_superseded(connection, entity_name)
     return result

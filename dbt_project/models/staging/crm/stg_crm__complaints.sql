@@ -1,8 +1,9 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each crm_complaints key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only,
+-- the row of the newest file (and the last row within it); deliveries whose every key came again
+-- later are not read (macro delivered_rows). Otherwise: names and types only,
 -- and severity and status read as codes (trimmed, lower-cased).
 with source as (
-    select * from {{ source('raw', 'crm_complaints') }}
+    {{ delivered_rows('crm_complaints') }}
 ),
 
 ranked as (

@@ -1,8 +1,9 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each crm_customers key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only,
+-- the row of the newest file (and the last row within it); deliveries whose every key came again
+-- later are not read (macro delivered_rows). Otherwise: names and types only,
 -- and strategic_level read as a code (trimmed, lower-cased), as rubric_indicator_categories spells it.
 with source as (
-    select * from {{ source('raw', 'crm_customers') }}
+    {{ delivered_rows('crm_customers') }}
 ),
 
 ranked as (

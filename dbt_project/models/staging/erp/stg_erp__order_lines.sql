@@ -1,8 +1,9 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each erp_orders key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only,
+-- the row of the newest file (and the last row within it); deliveries whose every key came again
+-- later are not read (macro delivered_rows). Otherwise: names and types only,
 -- and the status read as a code (trimmed, lower-cased): `Confirmed` is a confirmed line.
 with source as (
-    select * from {{ source('raw', 'erp_orders') }}
+    {{ delivered_rows('erp_orders') }}
 ),
 
 ranked as (

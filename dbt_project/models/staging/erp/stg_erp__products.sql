@@ -1,7 +1,8 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each erp_products key keeps
--- the row of the newest file (and the last row within it). Otherwise: names and types only.
+-- the row of the newest file (and the last row within it); deliveries whose every key came again
+-- later are not read (macro delivered_rows). Otherwise: names and types only.
 with source as (
-    select * from {{ source('raw', 'erp_products') }}
+    {{ delivered_rows('erp_products') }}
 ),
 
 ranked as (
