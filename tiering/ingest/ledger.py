@@ -195,15 +195,19 @@ def mark_superseded(connection: duckdb.DuckDBPyConnection, entity_name: str) -> 
     return marked
 
 
-def _remove(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> int:
-    """Delete one delivery's rows, quarantine rows and ledger row; returns rows removed.
+def _mark_again(connection: duckdb.DuckDBPyConnection, removed: list[Delivery]) -> None:
+    """After deliveries are removed, the ones they superseded may hold a key's latest row again:
+    their entities' marks are worked out from the start."""
+    for entity_name in sorted({delivery.entity for delivery in removed}):
+        connection.execute(
+            f"update {RAW_SCHEMA}._ingested_files set superseded = false where entity = ?", [entity_name]
+        )
+        mark_superseded(connection, entity_name)
 
-    The deliveries it superseded may hold the latest rows again: the entity's marks are cleared
-    (the caller marks them again once every removal is done)."""
+
+def _remove(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> int:
+    """Delete one delivery's rows, quarantine rows and ledger row; returns rows removed."""
     key = [delivery.file_checksum, delivery.batch_id]
-    connection.execute(
-        f"update {RAW_SCHEMA}._ingested_files set superseded = false where entity = ?", [delivery.entity]
-    )
     (removed,) = connection.execute(
         f"select count(*) from {RAW_SCHEMA}.{delivery.entity} where _file_checksum = ? and _batch_id = ?", key
     ).fetchall()[0]
@@ -228,8 +232,7 @@ def rollback_batch(connection: duckdb.DuckDBPyConnection, batch_id: str, reason:
         for delivery in pending:
             removed = _remove(connection, delivery)
             _delivery_event(connection, "rolled_back", delivery, rows_removed=removed, detail=reason)
-        for entity_name in sorted({delivery.entity for delivery in pending}):
-            mark_superseded(connection, entity_name)
+        _mark_again(connection, pending)
     return pending
 
 
@@ -277,8 +280,7 @@ def withdraw(connection: duckdb.DuckDBPyConnection, file_name: str, reason: str)
                 [delivery.entity, delivery.file_checksum, delivery.source_file, datetime.now(), reason],
             )
             _delivery_event(connection, "withdrawn", delivery, rows_removed=removed, detail=reason)
-        for entity_name in sorted({delivery.entity for delivery in found}):
-            mark_superseded(connection, entity_name)
+        _mark_again(connection, found)
     return found
 
 
