@@ -117,6 +117,51 @@ def test_every_as_of_date_is_kept(history):
     ]
 
 
+def test_each_night_writes_into_its_serving_version_only_its_own_date(history, tmp_path):
+    # dbt records each write of a history mart; the last night's version started as a copy
+    # of the night before's and wrote the rows of its own date alone. It holds what a version
+    # written whole from the same warehouse holds, table by table, comments included.
+    import duckdb
+
+    from tiering.publish import serving
+
+    with duckdb.connect(str(history.data_dir / "warehouse.duckdb"), read_only=True) as connection:
+        writes = connection.execute(
+            "select seq, cast(as_of_date as varchar) from marts._history_writes "
+            "where relation = 'marts.customer_tiers' order by seq"
+        ).fetchall()
+    assert writes == [(1, None), (2, DATES[1]), (3, DATES[2])]
+    counts = {
+        name: (count, written)
+        for name, count, written in history.query("select table_name, row_count, rows_written from _publication")
+    }
+    assert counts["customer_tiers"] == (9, 3)
+    [(scores_tonight,)] = history.query(
+        "select count(*) from customer_indicator_scores where as_of_date = ?", [DATES[2]]
+    )
+    assert 0 < scores_tonight == counts["customer_indicator_scores"][1] < counts["customer_indicator_scores"][0]
+    assert counts["dq_results"][0] == counts["dq_results"][1]  # no record of writes: whole
+
+    whole = serving.publish(
+        history.data_dir / "warehouse.duckdb", tmp_path / "serving", run_id="whole-copy", as_of=DATES[2]
+    )
+    assert whole.row_counts == {name: count for name, (count, _) in counts.items()}
+    with duckdb.connect(str(whole.serving_path), read_only=True) as connection:
+        connection.execute(f"attach '{history.serving_path}' as nightly (read_only)")
+        for name in serving.PUBLISHED_TABLES:
+            for one, other in (("main", "nightly.main"), ("nightly.main", "main")):
+                extra = connection.execute(
+                    f"select count(*) from (select * from {one}.{name} except all select * from {other}.{name})"
+                ).fetchall()
+                assert extra == [(0,)], f"{name} differs"
+        comments = (
+            "select table_name, column_name, comment from duckdb_columns() where database_name = ? "
+            "and table_name <> '_publication' order by all"
+        )
+        [(home,)] = connection.execute("select current_database()").fetchall()
+        assert connection.execute(comments, [home]).fetchall() == connection.execute(comments, ["nightly"]).fetchall()
+
+
 def test_a_later_date_reuses_the_dbt_parse_of_the_run_before(history):
     # The as-of date reaches dbt as TIERING_AS_OF, not a var: a new date leaves dbt's saved
     # parse valid, and the dates above are scored each as of itself (test_every_as_of_date_is_kept).
@@ -196,6 +241,10 @@ def test_rerunning_an_as_of_date_changes_nothing(history, landing, run_pipeline)
     before = {table: history.query(f"select * from {table} order by all") for table in tables}
     rerun = run_pipeline(landing, history.data_dir, DATES[1], RUBRIC)
     assert rerun.success
+    # Its version starts from the last night's and writes again the rows of the date it ran.
+    assert rerun.query("select row_count, rows_written from _publication where table_name = 'customer_tiers'") == [
+        (9, 3)
+    ]
     for table in tables:
         assert rerun.query(f"select * from {table} order by all") == before[table], f"{table} changed"
     alerts_file = history.data_dir / "serving" / "alerts" / "downgrades.jsonl"

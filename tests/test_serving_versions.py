@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import uuid
 from pathlib import Path
 
 import duckdb
@@ -147,3 +148,93 @@ def test_a_publication_killed_at_any_point_leaves_one_whole_version(tmp_path, cr
     assert what_readers_see(tmp_path / "serving") == ("potential", "potential", "potential")
     leftovers = [p.name for p in (tmp_path / "serving" / "versions").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+# A history mart as dbt's history_table materialization leaves it: rows of several as-of
+# dates, and each write recorded in marts._history_writes (dates written; null: whole table).
+HISTORY = {"customer_tiers": "marts.customer_tiers", "tier_summary": "marts.tier_summary"}
+
+
+class History:
+    def __init__(self, tmp_path: Path):
+        self.tmp_path = tmp_path
+        self.warehouse = tmp_path / "warehouse.duckdb"
+        self.runs = 0
+        with self.connect() as connection:
+            connection.execute("create schema marts")
+            connection.execute("create table marts.customer_tiers (customer_id varchar, as_of_date date, tier varchar)")
+            connection.execute(
+                "create table marts._history_writes "
+                "(relation varchar, seq bigint, invocation_id varchar, as_of_date date, written_at timestamp)"
+            )
+            self.write("insert into marts.customer_tiers values ('C1', '2026-03-30', 'key')", None)
+            connection.execute("create table marts.tier_summary as select 'key' as tier, 1 as customer_count")
+
+    def connect(self):
+        return duckdb.connect(str(self.warehouse))
+
+    def write(self, sql: str, day: str | None, invocation: str | None = None) -> None:
+        """Change the mart as a dbt run does, and record the write."""
+        with self.connect() as connection:
+            connection.execute(sql)
+            connection.execute(
+                "insert into marts._history_writes select 'marts.customer_tiers', "
+                "coalesce((select max(seq) from marts._history_writes), 0) + 1, ?, cast(? as date), now()",
+                [invocation or uuid.uuid4().hex, day],
+            )
+
+    def publish(self) -> dict[str, tuple[int, int]]:
+        """Publish; per table, the rows it holds and the rows this publication wrote."""
+        self.runs += 1
+        serving.publish(
+            self.warehouse, self.tmp_path / "serving", run_id=f"run-{self.runs:08d}", as_of="2026-03-31", tables=HISTORY
+        )
+        with duckdb.connect(str(self.tmp_path / "serving" / "tiering.duckdb"), read_only=True) as connection:
+            rows = connection.execute("select table_name, row_count, rows_written from _publication").fetchall()
+            published = connection.execute("select * from customer_tiers order by all").fetchall()
+        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
+            assert published == connection.execute("select * from marts.customer_tiers order by all").fetchall()
+        return {name: (count, written) for name, count, written in rows}
+
+
+def test_a_version_copies_from_the_one_before_only_the_dates_written_since(tmp_path):
+    history = History(tmp_path)
+    assert history.publish() == {"customer_tiers": (1, 1), "tier_summary": (1, 1)}  # the first: whole
+
+    history.write("insert into marts.customer_tiers values ('C1', '2026-03-31', 'strategic')", "2026-03-31")
+    assert history.publish()["customer_tiers"] == (2, 1)
+    # Tables that record no writes are copied whole every time.
+    assert history.publish() == {"customer_tiers": (2, 0), "tier_summary": (1, 1)}
+
+    # A run of an earlier date replaces that date's rows, wherever they are.
+    history.write("update marts.customer_tiers set tier = 'ordinary' where as_of_date = '2026-03-30'", "2026-03-30")
+    history.write("insert into marts.customer_tiers values ('C2', '2026-03-30', 'key')", "2026-03-30")
+    assert history.publish()["customer_tiers"] == (3, 2)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "the whole table written again (dbt's --full-refresh)",
+        "a column added (on_schema_change)",
+        "the record of writes lacks the version's last (a warehouse restored from a backup)",
+    ],
+)
+def test_a_version_is_written_whole_when_the_one_before_cannot_be_trusted(tmp_path, change):
+    history = History(tmp_path)
+    history.publish()
+    history.write("insert into marts.customer_tiers values ('C1', '2026-03-31', 'strategic')", "2026-03-31")
+    assert history.publish()["customer_tiers"] == (2, 1)
+
+    if change.startswith("the whole table"):
+        history.write("update marts.customer_tiers set tier = 'potential'", None)
+    elif change.startswith("a column added"):
+        history.write("alter table marts.customer_tiers add column reason varchar default 'initial'", "2026-03-31")
+    else:
+        with history.connect() as connection:
+            connection.execute("delete from marts._history_writes where seq > 1")
+        history.write("update marts.customer_tiers set tier = 'potential' where as_of_date = '2026-03-30'", None)
+        with history.connect() as connection:  # the same number as the version's, another write
+            connection.execute("update marts._history_writes set as_of_date = '2026-03-30' where seq = 2")
+
+    assert history.publish()["customer_tiers"] == (2, 2)

@@ -15,7 +15,12 @@
 
     - the first run, or --full-refresh: the table is created from the query, as a table model is;
     - later runs: on_schema_change as for an incremental model (append_new_columns adds a new
-      column, whose earlier dates stay null), then the insert and the delete. -#}
+      column, whose earlier dates stay null), then the insert and the delete.
+
+    Each write is recorded in the same transaction in <schema>._history_writes: the relation, a
+    number that grows with each write of it, dbt's invocation id and the dates written (null:
+    the whole table was written). Publishing reads it to copy into a new serving version only
+    the dates written since the version before (tiering/publish/serving.py). -#}
 {% materialization history_table, adapter='duckdb' %}
     {%- set date_column = config.require('unique_key') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
@@ -35,13 +40,30 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+    {%- set writes = api.Relation.create(database=this.database, schema=this.schema, identifier='_history_writes') -%}
+    {%- set relation_name = this.schema ~ '.' ~ this.identifier -%}
+    {%- call statement('history_writes_table') -%}
+        create table if not exists {{ writes }} (
+            relation varchar, seq bigint, invocation_id varchar, as_of_date date, written_at timestamp
+        )
+    {%- endcall -%}
+    {%- set record_write -%}
+        insert into {{ writes }}
+        select '{{ relation_name }}',
+            coalesce((select max(seq) from {{ writes }} where relation = '{{ relation_name }}'), 0) + 1,
+            '{{ invocation_id }}', written_date, current_timestamp
+        from
+    {%- endset -%}
+
     {%- if existing_relation is none -%}
         {%- call statement('main') -%}
-            {{ get_create_table_as_sql(False, target_relation, sql) }}
+            {{ get_create_table_as_sql(False, target_relation, sql) }};
+            {{ record_write }} (select cast(null as date) as written_date)
         {%- endcall -%}
     {%- elif full_refresh -%}
         {%- call statement('main') -%}
-            {{ get_create_table_as_sql(False, intermediate_relation, sql) }}
+            {{ get_create_table_as_sql(False, intermediate_relation, sql) }};
+            {{ record_write }} (select cast(null as date) as written_date)
         {%- endcall -%}
         {%- do adapter.rename_relation(existing_relation, backup_relation) -%}
         {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}
@@ -61,7 +83,11 @@
             select {{ columns }} from {{ query_relation }};
             delete from {{ target_relation }}
             where rowid <= {{ last_row }}
-                and {{ date_column }} in (select {{ date_column }} from {{ target_relation }} where rowid > {{ last_row }})
+                and {{ date_column }} in (select {{ date_column }} from {{ target_relation }} where rowid > {{ last_row }});
+            {{ record_write }} (
+                select distinct cast({{ date_column }} as date) as written_date
+                from {{ target_relation }} where rowid > {{ last_row }}
+            )
         {%- endcall -%}
     {%- endif -%}
 

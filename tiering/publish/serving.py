@@ -11,6 +11,12 @@ half-built state. Each publication is a complete version in its own folder::
     serving/tiering.xlsx              -> current/tiering.xlsx     (the workbook for people)
     serving/reports/latest.html       -> ../current/report.html
 
+A version starts as a copy of the current version's DuckDB file when the warehouse's record
+of writes (``marts._history_writes``) shows which as-of dates of each history mart were written
+since: only those dates' rows are copied again, and the tables that keep no history are copied
+whole. Otherwise, and always on the first night, every table is copied whole. Either way the
+version holds every row of every mart; ``_publication.rows_written`` says what it copied.
+
 A version is written under a hidden name and renamed into ``versions/`` only when all of it
 is written; then the ``current`` symlink is replaced by one rename. A kill at any instant
 leaves either the old version or the new one current, whole, for the DuckDB file and the
@@ -188,6 +194,130 @@ def remove_stale(serving_dir: Path, keep_versions: int) -> list[str]:
     return removed
 
 
+# The warehouse's record of the writes of its history marts, one table in each marts schema,
+# kept by the dbt materialization history_table (dbt_project/macros/history_table.sql).
+HISTORY_WRITES = "_history_writes"
+
+
+@dataclass(frozen=True)
+class ReusePlan:
+    """What a new version takes from the current one: per history table, the as-of dates to
+    copy again from the warehouse (the other dates' rows are the current version's); ``marks``
+    is the warehouse's newest write of each history table, recorded with the new version."""
+
+    dates: dict[str, list]
+    marks: dict[str, tuple[int, str]]
+
+
+def _history_marks(connection, database: str, tables: dict[str, str]) -> dict[str, tuple[int, str]]:
+    """Relation -> (seq, invocation id) of its newest recorded write, for the published
+    relations whose schema keeps a record of writes."""
+    marks: dict[str, tuple[int, str]] = {}
+    for schema in sorted({relation.split(".")[0] for relation in tables.values() if "." in relation}):
+        found = connection.execute(
+            "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
+            [database, schema, HISTORY_WRITES],
+        ).fetchall()[0][0]
+        if not found:
+            continue
+        for relation, seq, invocation in connection.execute(
+            f"select relation, max(seq), arg_max(invocation_id, seq) from {database}.{schema}.{HISTORY_WRITES} "
+            "group by relation"
+        ).fetchall():
+            if relation in tables.values():
+                marks[relation] = (seq, invocation)
+    return marks
+
+
+def _table_shape(connection, database: str, schema: str, table: str) -> list[tuple[str, str]]:
+    return connection.execute(
+        "select column_name, data_type from duckdb_columns() "
+        "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
+        [database, schema, table],
+    ).fetchall()
+
+
+def _base_version(serving_dir: Path) -> Path | None:
+    """The current version's DuckDB file, which a new version may start from."""
+    current = current_version(serving_dir)
+    if current is None or current not in complete_versions(serving_dir):
+        return None
+    path = versions_dir(serving_dir) / current / DATABASE_FILE
+    return path if path.is_file() else None
+
+
+def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> ReusePlan | None:
+    """Whether the new version can start as a copy of ``base``, and which dates it then copies.
+
+    Every history table (a relation the warehouse records writes of) must qualify, or the
+    version is written whole: ``base`` recorded the newest write of the table when it was
+    published, the warehouse still holds that write, no write since rewrote the whole table,
+    and the table's columns and types are those of the warehouse's relation. The dates to copy
+    are those of the writes since. Tables without a record of writes are always copied whole.
+    """
+    try:
+        with duckdb.connect() as connection:
+            connection.execute(f"attach {_sql_path(base)} as base (read_only)")
+            connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+            marks = _history_marks(connection, "warehouse", tables)
+            if (
+                not marks
+                or ("history_seq",)
+                not in connection.execute(
+                    "select column_name from duckdb_columns() where database_name = 'base' and table_name = ?",
+                    [PUBLICATION_TABLE],
+                ).fetchall()
+            ):
+                return None
+            published = {
+                name: (seq, invocation)
+                for name, seq, invocation in connection.execute(
+                    f"select table_name, history_seq, history_invocation from base.main.{PUBLICATION_TABLE}"
+                ).fetchall()
+            }
+            dates: dict[str, list] = {}
+            for name, relation in tables.items():
+                if relation not in marks:
+                    continue
+                seq, invocation = published.get(name, (None, None))
+                if seq is None:
+                    return None
+                schema, table = relation.split(".")
+                writes = f"warehouse.{schema}.{HISTORY_WRITES}"
+                [(held,)] = connection.execute(
+                    f"select count(*) from {writes} where relation = ? and seq = ? and invocation_id = ?",
+                    [relation, seq, invocation],
+                ).fetchall()
+                since = connection.execute(
+                    f"select distinct as_of_date from {writes} where relation = ? and seq > ?", [relation, seq]
+                ).fetchall()
+                if not held or any(day is None for (day,) in since):
+                    return None
+                if _table_shape(connection, "base", "main", name) != _table_shape(
+                    connection, "warehouse", schema, table
+                ):
+                    return None
+                dates[name] = sorted(day for (day,) in since)
+    except duckdb.Error:
+        return None  # the current version cannot be read (held open for writing): write the new one whole
+    return ReusePlan(dates, marks)
+
+
+def _count(connection, relation: str) -> int:
+    return connection.execute(f"select count(*) from {relation}").fetchall()[0][0]
+
+
+def _replace_dates(connection, name: str, source: str, dates: list) -> int:
+    """Replace a table's rows of ``dates`` with the warehouse's; the rows written."""
+    if not dates:
+        return 0
+    days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
+    connection.execute(f"delete from main.{name} where as_of_date in ({days})")
+    return connection.execute(
+        f"insert into main.{name} select * from {source} where as_of_date in ({days})"
+    ).fetchall()[0][0]
+
+
 def publish(
     warehouse_path: Path,
     serving_dir: Path,
@@ -226,12 +356,35 @@ def publish(
     published_at = datetime.now()
     row_counts: dict[str, int] = {}
     database = staging / DATABASE_FILE
+    base = None if read_relation else _base_version(serving_dir)
+    plan = _reuse_plan(base, warehouse_path, tables) if base else None
+    if plan:
+        shutil.copyfile(base, database)
+    marks = plan.marks if plan else {}
+    written: dict[str, int] = {}
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+        if plan:
+            kept = set(plan.dates)
+            for (name,) in connection.execute(
+                "select table_name from duckdb_tables() where database_name = current_database()"
+            ).fetchall():
+                if name not in kept:
+                    connection.execute(f'drop table main."{name}"')
+        else:
+            marks = _history_marks(connection, "warehouse", tables) if not read_relation else {}
         columns: dict[str, list[tuple[str, str]]] = {}
         for name, relation in tables.items():
             source = read_relation(relation) if read_relation else f"warehouse.{relation}"
-            connection.execute(f"create table main.{name} as select * from {source}")
+            if plan and name in plan.dates:
+                written[name] = _replace_dates(connection, name, source, plan.dates[name])
+                # The copy holds as many rows as the mart, or it is written whole after all.
+                if _count(connection, f"main.{name}") != _count(connection, source):
+                    connection.execute(f"drop table main.{name}")
+                    plan.dates.pop(name)
+            if not (plan and name in plan.dates):
+                connection.execute(f"create table main.{name} as select * from {source}")
+                written[name] = -1
             columns[name] = catalog.table_columns(connection, name)
             doc = docs.get(name, catalog.TableDoc())
             for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
@@ -268,7 +421,10 @@ def publish(
             create table main.{PUBLICATION_TABLE} as
             select cast($run_id as varchar) as run_id, cast($as_of as date) as as_of_date,
                    cast($published_at as timestamp) as published_at, cast($version as varchar) as version,
-                   unnest($names) as table_name, cast(unnest($counts) as bigint) as row_count
+                   unnest($names) as table_name, cast(unnest($counts) as bigint) as row_count,
+                   cast(unnest($written) as bigint) as rows_written,
+                   cast(unnest($seqs) as bigint) as history_seq,
+                   cast(unnest($invocations) as varchar) as history_invocation
             """,
             {
                 "run_id": run_id,
@@ -277,6 +433,9 @@ def publish(
                 "version": version,
                 "names": list(row_counts),
                 "counts": list(row_counts.values()),
+                "written": [row_counts[name] if written[name] < 0 else written[name] for name in row_counts],
+                "seqs": [marks.get(tables[name], (None, None))[0] for name in row_counts],
+                "invocations": [marks.get(tables[name], (None, None))[1] for name in row_counts],
             },
         )
     if write_extras:
