@@ -127,10 +127,10 @@ def test_each_night_writes_into_its_serving_version_only_its_own_date(history, t
 
     with duckdb.connect(str(history.data_dir / "warehouse.duckdb"), read_only=True) as connection:
         writes = connection.execute(
-            "select seq, cast(as_of_date as varchar) from marts._history_writes "
+            "select seq, cast(as_of_date as varchar), whole_table from marts._history_writes "
             "where relation = 'marts.customer_tiers' order by seq"
         ).fetchall()
-    assert writes == [(1, None), (2, DATES[1]), (3, DATES[2])]
+    assert writes == [(1, None, True), (2, DATES[1], False), (3, DATES[2], False)]
     counts = {
         name: (count, written)
         for name, count, written in history.query("select table_name, row_count, rows_written from _publication")

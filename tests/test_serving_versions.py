@@ -151,7 +151,7 @@ def test_a_publication_killed_at_any_point_leaves_one_whole_version(tmp_path, cr
 
 
 # A history mart as dbt's history_table materialization leaves it: rows of several as-of
-# dates, and each write recorded in marts._history_writes (dates written; null: whole table).
+# dates, and each write recorded in marts._history_writes (the dates written, or the whole table).
 HISTORY = {"customer_tiers": "marts.customer_tiers", "tier_summary": "marts.tier_summary"}
 
 
@@ -165,7 +165,8 @@ class History:
             connection.execute("create table marts.customer_tiers (customer_id varchar, as_of_date date, tier varchar)")
             connection.execute(
                 "create table marts._history_writes "
-                "(relation varchar, seq bigint, invocation_id varchar, as_of_date date, written_at timestamp)"
+                "(relation varchar, seq bigint, invocation_id varchar, as_of_date date, whole_table boolean, "
+                "written_at timestamp)"
             )
             self.write("insert into marts.customer_tiers values ('C1', '2026-03-30', 'key')", None)
             connection.execute("create table marts.tier_summary as select 'key' as tier, 1 as customer_count")
@@ -173,14 +174,14 @@ class History:
     def connect(self):
         return duckdb.connect(str(self.warehouse))
 
-    def write(self, sql: str, day: str | None, invocation: str | None = None) -> None:
-        """Change the mart as a dbt run does, and record the write."""
+    def write(self, sql: str, day: str | None) -> None:
+        """Change the mart as a dbt run does, and record the write: of one date, or (None) whole."""
         with self.connect() as connection:
             connection.execute(sql)
             connection.execute(
                 "insert into marts._history_writes select 'marts.customer_tiers', "
-                "coalesce((select max(seq) from marts._history_writes), 0) + 1, ?, cast(? as date), now()",
-                [invocation or uuid.uuid4().hex, day],
+                "coalesce((select max(seq) from marts._history_writes), 0) + 1, ?, cast(? as date), ?, now()",
+                [uuid.uuid4().hex, day, day is None],
             )
 
     def publish(self) -> dict[str, tuple[int, int]]:
@@ -205,6 +206,13 @@ def test_a_version_copies_from_the_one_before_only_the_dates_written_since(tmp_p
     assert history.publish()["customer_tiers"] == (2, 1)
     # Tables that record no writes are copied whole every time.
     assert history.publish() == {"customer_tiers": (2, 0), "tier_summary": (1, 1)}
+    # A run that wrote no rows.
+    with history.connect() as connection:
+        connection.execute(
+            "insert into marts._history_writes select relation, seq + 1, 'empty', null, false, now() "
+            "from marts._history_writes order by seq desc limit 1"
+        )
+    assert history.publish()["customer_tiers"] == (2, 0)
 
     # A run of an earlier date replaces that date's rows, wherever they are.
     history.write("update marts.customer_tiers set tier = 'ordinary' where as_of_date = '2026-03-30'", "2026-03-30")
@@ -235,6 +243,8 @@ def test_a_version_is_written_whole_when_the_one_before_cannot_be_trusted(tmp_pa
             connection.execute("delete from marts._history_writes where seq > 1")
         history.write("update marts.customer_tiers set tier = 'potential' where as_of_date = '2026-03-30'", None)
         with history.connect() as connection:  # the same number as the version's, another write
-            connection.execute("update marts._history_writes set as_of_date = '2026-03-30' where seq = 2")
+            connection.execute(
+                "update marts._history_writes set as_of_date = '2026-03-30', whole_table = false where seq = 2"
+            )
 
     assert history.publish()["customer_tiers"] == (2, 2)

@@ -17,10 +17,11 @@
     - later runs: on_schema_change as for an incremental model (append_new_columns adds a new
       column, whose earlier dates stay null), then the insert and the delete.
 
-    Each write is recorded in the same transaction in <schema>._history_writes: the relation, a
-    number that grows with each write of it, dbt's invocation id and the dates written (null:
-    the whole table was written). Publishing reads it to copy into a new serving version only
-    the dates written since the version before (tiering/publish/serving.py). -#}
+    Each run records its write in the same transaction in <schema>._history_writes: the
+    relation, a number that grows with each write of it, dbt's invocation id, and one row per
+    date written (whole_table when the table was written whole; a row without a date when the
+    run wrote no rows). Publishing reads it to copy into a new serving version only the dates
+    written since the version before (tiering/publish/serving.py). -#}
 {% materialization history_table, adapter='duckdb' %}
     {%- set date_column = config.require('unique_key') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
@@ -44,26 +45,27 @@
     {%- set relation_name = this.schema ~ '.' ~ this.identifier -%}
     {%- call statement('history_writes_table') -%}
         create table if not exists {{ writes }} (
-            relation varchar, seq bigint, invocation_id varchar, as_of_date date, written_at timestamp
+            relation varchar, seq bigint, invocation_id varchar, as_of_date date, whole_table boolean,
+            written_at timestamp
         )
     {%- endcall -%}
     {%- set record_write -%}
         insert into {{ writes }}
         select '{{ relation_name }}',
             coalesce((select max(seq) from {{ writes }} where relation = '{{ relation_name }}'), 0) + 1,
-            '{{ invocation_id }}', written_date, current_timestamp
+            '{{ invocation_id }}', written_date, whole_table, current_timestamp
         from
     {%- endset -%}
 
     {%- if existing_relation is none -%}
         {%- call statement('main') -%}
             {{ get_create_table_as_sql(False, target_relation, sql) }};
-            {{ record_write }} (select cast(null as date) as written_date)
+            {{ record_write }} (select cast(null as date) as written_date, true as whole_table)
         {%- endcall -%}
     {%- elif full_refresh -%}
         {%- call statement('main') -%}
             {{ get_create_table_as_sql(False, intermediate_relation, sql) }};
-            {{ record_write }} (select cast(null as date) as written_date)
+            {{ record_write }} (select cast(null as date) as written_date, true as whole_table)
         {%- endcall -%}
         {%- do adapter.rename_relation(existing_relation, backup_relation) -%}
         {%- do adapter.rename_relation(intermediate_relation, target_relation) -%}
@@ -85,8 +87,11 @@
             where rowid <= {{ last_row }}
                 and {{ date_column }} in (select {{ date_column }} from {{ target_relation }} where rowid > {{ last_row }});
             {{ record_write }} (
-                select distinct cast({{ date_column }} as date) as written_date
+                select distinct cast({{ date_column }} as date) as written_date, false as whole_table
                 from {{ target_relation }} where rowid > {{ last_row }}
+                union all
+                select cast(null as date), false
+                where not exists (select 1 from {{ target_relation }} where rowid > {{ last_row }})
             )
         {%- endcall -%}
     {%- endif -%}

@@ -243,7 +243,8 @@ def _base_version(serving_dir: Path) -> Path | None:
     if current is None or current not in complete_versions(serving_dir):
         return None
     path = versions_dir(serving_dir) / current / DATABASE_FILE
-    return path if path.is_file() else None
+    # A write-ahead log beside it: someone wrote into the file, which is then not copied.
+    return path if path.is_file() and not path.with_name(path.name + ".wal").exists() else None
 
 
 def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> ReusePlan | None:
@@ -289,15 +290,16 @@ def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> Reu
                     [relation, seq, invocation],
                 ).fetchall()
                 since = connection.execute(
-                    f"select distinct as_of_date from {writes} where relation = ? and seq > ?", [relation, seq]
+                    f"select distinct as_of_date, whole_table from {writes} where relation = ? and seq > ?",
+                    [relation, seq],
                 ).fetchall()
-                if not held or any(day is None for (day,) in since):
+                if not held or any(whole for _, whole in since):
                     return None
                 if _table_shape(connection, "base", "main", name) != _table_shape(
                     connection, "warehouse", schema, table
                 ):
                     return None
-                dates[name] = sorted(day for (day,) in since)
+                dates[name] = sorted({day for day, _ in since if day is not None})
     except duckdb.Error:
         return None  # the current version cannot be read (held open for writing): write the new one whole
     return ReusePlan(dates, marks)
