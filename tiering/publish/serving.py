@@ -199,16 +199,6 @@ def remove_stale(serving_dir: Path, keep_versions: int) -> list[str]:
 HISTORY_WRITES = "_history_writes"
 
 
-@dataclass(frozen=True)
-class ReusePlan:
-    """What a new version takes from the current one: per history table, the as-of dates to
-    copy again from the warehouse (the other dates' rows are the current version's); ``marks``
-    is the warehouse's newest write of each history table, recorded with the new version."""
-
-    dates: dict[str, list]
-    marks: dict[str, tuple[int, str]]
-
-
 def _history_marks(connection, database: str, tables: dict[str, str]) -> dict[str, tuple[int, str]]:
     """Relation -> (seq, invocation id) of its newest recorded write, for the published
     relations whose schema keeps a record of writes."""
@@ -247,8 +237,9 @@ def _base_version(serving_dir: Path) -> Path | None:
     return path if path.is_file() and not path.with_name(path.name + ".wal").exists() else None
 
 
-def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> ReusePlan | None:
-    """Whether the new version can start as a copy of ``base``, and which dates it then copies.
+def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> dict[str, list] | None:
+    """Whether the new version can start as a copy of ``base``: if so, per history table, the
+    as-of dates it then copies from the warehouse (the other dates' rows are ``base``'s).
 
     Every history table (a relation the warehouse records writes of) must qualify, or the
     version is written whole: ``base`` recorded the newest write of the table when it was
@@ -302,7 +293,7 @@ def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> Reu
                 dates[name] = sorted({day for day, _ in since if day is not None})
     except duckdb.Error:
         return None  # the current version cannot be read (held open for writing): write the new one whole
-    return ReusePlan(dates, marks)
+    return dates
 
 
 def _count(connection, relation: str) -> int:
@@ -362,31 +353,28 @@ def publish(
     plan = _reuse_plan(base, warehouse_path, tables) if base else None
     if plan:
         shutil.copyfile(base, database)
-    marks = plan.marks if plan else {}
-    written: dict[str, int] = {}
+    written: dict[str, int] = {}  # rows copied into the tables taken from the current version
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
         connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+        marks = {} if read_relation else _history_marks(connection, "warehouse", tables)
         if plan:
-            kept = set(plan.dates)
             for (name,) in connection.execute(
                 "select table_name from duckdb_tables() where database_name = current_database()"
             ).fetchall():
-                if name not in kept:
+                if name not in plan:
                     connection.execute(f'drop table main."{name}"')
-        else:
-            marks = _history_marks(connection, "warehouse", tables) if not read_relation else {}
         columns: dict[str, list[tuple[str, str]]] = {}
         for name, relation in tables.items():
             source = read_relation(relation) if read_relation else f"warehouse.{relation}"
-            if plan and name in plan.dates:
-                written[name] = _replace_dates(connection, name, source, plan.dates[name])
+            if plan and name in plan:
+                written[name] = _replace_dates(connection, name, source, plan[name])
                 # The copy holds as many rows as the mart, or it is written whole after all.
                 if _count(connection, f"main.{name}") != _count(connection, source):
                     connection.execute(f"drop table main.{name}")
-                    plan.dates.pop(name)
-            if not (plan and name in plan.dates):
+                    plan.pop(name)
+                    written.pop(name)
+            if not (plan and name in plan):
                 connection.execute(f"create table main.{name} as select * from {source}")
-                written[name] = -1
             columns[name] = catalog.table_columns(connection, name)
             doc = docs.get(name, catalog.TableDoc())
             for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
@@ -435,7 +423,7 @@ def publish(
                 "version": version,
                 "names": list(row_counts),
                 "counts": list(row_counts.values()),
-                "written": [row_counts[name] if written[name] < 0 else written[name] for name in row_counts],
+                "written": [written.get(name, row_counts[name]) for name in row_counts],
                 "seqs": [marks.get(tables[name], (None, None))[0] for name in row_counts],
                 "invocations": [marks.get(tables[name], (None, None))[1] for name in row_counts],
             },
