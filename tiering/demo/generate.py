@@ -24,6 +24,7 @@ from faker.providers.person.zh_CN import Provider as _PersonZh
 
 from tiering import credit_code
 from tiering.ingest.contract import ENTITIES
+from tiering.sql import literal
 
 # --- documented defect rates -------------------------------------------------------------
 
@@ -169,7 +170,7 @@ class GeneratedExtracts:
 
 def _sql_list(values) -> str:
     """A DuckDB list literal of strings."""
-    return "[" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + "]"
+    return "[" + ", ".join(literal(v) for v in values) + "]"
 
 
 def _coprime_multiplier(rng: random.Random, modulus: int) -> int:
@@ -587,7 +588,7 @@ def generate_demo_extracts(
             for entity, (source, order_by) in sources.items():
                 part = landing_dir / f"{entity}_{as_of:%Y-%m-%d}.csv.part"
                 con.execute(
-                    f"copy ({_select_contract(entity, source, order_by)}) to '{_sql_path(part)}'"
+                    f"copy ({_select_contract(entity, source, order_by)}) to {literal(part)}"
                     " (format csv, header, timestampformat '%Y-%m-%d %H:%M:%S', dateformat '%Y-%m-%d')"
                 )
                 parts[entity] = part
@@ -724,10 +725,6 @@ def _count(con) -> tuple[dict[str, int], dict[str, int]]:
         "unparseable_order_date": lines[5],
     }
     return {k: int(v) for k, v in row_counts.items()}, {k: int(v) for k, v in planted.items()}
-
-
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _prepend_bom(part: Path, final: Path) -> None:

@@ -39,6 +39,7 @@ from tiering.ingest.ledger import (
     transaction,
     withdrawn,
 )
+from tiering.sql import literal
 
 __all__ = [
     "LINEAGE_COLUMNS",
@@ -179,10 +180,6 @@ def matched_files(landing_dir: Path, entity: str, profiles: list) -> list[tuple[
     return sorted(found, key=lambda item: item[0].name)
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 _SCRATCH_TABLES = (
     "_landing_positioned",
     "_landing_typed",
@@ -217,7 +214,7 @@ def _read_typed(
     raw_record = " || ',' || ".join(f"coalesce(src.{name}, '')" for name in entity.column_names)
     # DuckDB computes a repeated expression once; a subquery for it would cost a projection.
     reason = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')"
-    source = f"""read_csv({_sql_string(str(path))}, header = true, all_varchar = true,
+    source = f"""read_csv({literal(str(path))}, header = true, all_varchar = true,
                           delim = ',', quote = '"', escape = '"', strict_mode = true,
                           store_rejects = true, rejects_scan = '_landing_scan',
                           rejects_table = '_landing_rejects', normalize_names = false)"""
@@ -248,7 +245,7 @@ def _read_typed(
         _apply_row_rules(connection, entity, seeds_dir)
         _quarantine_repeated_keys(connection, entity)
         if normalised.reason_prefix:
-            prefix = _sql_string(normalised.reason_prefix)
+            prefix = literal(normalised.reason_prefix)
             connection.execute(f"update _landing_typed set reason = {prefix} || reason where reason is not null")
         return
     connection.execute(
@@ -323,7 +320,7 @@ def _check_currencies(connection: duckdb.DuckDBPyConnection, entity: Entity, see
         create temp table _currency_rates as
         select upper(trim(currency)) as currency, cast(valid_from as date) as valid_from,
                cast(valid_to as date) as valid_to
-        from read_csv({_sql_string(str(rates))}, header = true, all_varchar = true)
+        from read_csv({literal(str(rates))}, header = true, all_varchar = true)
         """
     )
     _set_reason(
@@ -424,11 +421,11 @@ def _lineage(connection: duckdb.DuckDBPyConnection, path: Path, checksum: str, b
         f"select coalesce(max(load_seq), 0) + 1 from {RAW_SCHEMA}._ingested_files"
     ).fetchall()[0][0]
     return {
-        "_source_file": _sql_string(path.name),
-        "_file_checksum": _sql_string(checksum),
-        "_batch_id": _sql_string(batch_id),
+        "_source_file": literal(path.name),
+        "_file_checksum": literal(checksum),
+        "_batch_id": literal(batch_id),
         "_load_seq": str(load_seq),
-        "_loaded_at": f"timestamp {_sql_string(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}",
+        "_loaded_at": f"timestamp {literal(loaded_at.strftime('%Y-%m-%d %H:%M:%S.%f'))}",
     }
 
 
@@ -450,7 +447,7 @@ def _insert_rows_and_quarantine(connection: duckdb.DuckDBPyConnection, entity: E
     connection.execute(
         f"""
         insert into {RAW_SCHEMA}._quarantine
-        select {_sql_string(entity.name)}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
+        select {literal(entity.name)}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
                {lineage["_batch_id"]}, {lineage["_loaded_at"]}, reason, raw_record
         from (
             select source_row, reason, raw_record from _landing_positioned where reason is not null

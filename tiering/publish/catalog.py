@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tiering.sql import literal
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = PROJECT_ROOT / "dbt_project" / "target" / "manifest.json"
 
@@ -47,18 +49,14 @@ def load(tables: dict[str, str], manifest_path: Path = MANIFEST) -> dict[str, Ta
     return docs
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 def comment_statements(table: str, doc: TableDoc, columns: list[str]) -> list[str]:
     """``COMMENT ON`` statements for one published table in the serving file."""
     statements = []
     if doc.description:
-        statements.append(f"comment on table main.{table} is {_literal(doc.description)}")
+        statements.append(f"comment on table main.{table} is {literal(doc.description)}")
     for column in columns:
         if doc.columns.get(column):
-            statements.append(f'comment on column main.{table}."{column}" is {_literal(doc.columns[column])}')
+            statements.append(f'comment on column main.{table}."{column}" is {literal(doc.columns[column])}')
     return statements
 
 
@@ -66,7 +64,7 @@ def parquet_metadata(doc: TableDoc) -> str:
     """A ``KV_METADATA`` clause for COPY: the table's description and the column descriptions
     as JSON, readable with ``parquet_kv_metadata()`` or pyarrow's ``schema.metadata``."""
     entries = {"description": doc.description, "column_descriptions": json.dumps(doc.columns, ensure_ascii=False)}
-    return "{" + ", ".join(f"{key}: {_literal(value)}" for key, value in entries.items()) + "}"
+    return "{" + ", ".join(f"{key}: {literal(value)}" for key, value in entries.items()) + "}"
 
 
 def table_columns(connection, table: str) -> list[tuple[str, str]]:

@@ -44,6 +44,7 @@ from tiering.faults import crash_point
 from tiering.publish import catalog
 from tiering.publish.workbook import SHEETS as WORKBOOK_SHEETS  # noqa: I001
 from tiering.publish.workbook import WORKBOOK_FILE, write_workbook
+from tiering.sql import literal
 
 # Published table -> the warehouse relation it copies. The names are a contract with BI users.
 PUBLISHED_TABLES: dict[str, str] = {
@@ -87,10 +88,6 @@ class Publication:
     parquet_dir: Path
     row_counts: dict[str, int]
     published_at: datetime
-
-
-def _sql_path(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def versions_dir(serving_dir: Path) -> Path:
@@ -249,8 +246,8 @@ def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> dic
     """
     try:
         with duckdb.connect() as connection:
-            connection.execute(f"attach {_sql_path(base)} as base (read_only)")
-            connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+            connection.execute(f"attach {literal(base)} as base (read_only)")
+            connection.execute(f"attach {literal(warehouse_path)} as warehouse (read_only)")
             marks = _history_marks(connection, "warehouse", tables)
             if (
                 not marks
@@ -355,7 +352,7 @@ def publish(
         shutil.copyfile(base, database)
     written: dict[str, int] = {}  # rows copied into the tables taken from the current version
     with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
-        connection.execute(f"attach {_sql_path(warehouse_path)} as warehouse (read_only)")
+        connection.execute(f"attach {literal(warehouse_path)} as warehouse (read_only)")
         marks = {} if read_relation else _history_marks(connection, "warehouse", tables)
         if plan:
             for (name,) in connection.execute(
@@ -399,7 +396,7 @@ def publish(
                 # COPY answers with the number of rows it wrote.
                 row_counts[name] = connection.execute(
                     f"copy (select {numbers} from main.{name}) to "
-                    f"{_sql_path(staging / PARQUET_DIR / f'{name}.parquet')} "
+                    f"{literal(staging / PARQUET_DIR / f'{name}.parquet')} "
                     f"(format parquet, compression zstd, "
                     f"kv_metadata {catalog.parquet_metadata(docs.get(name, catalog.TableDoc()))})"
                 ).fetchall()[0][0]

@@ -17,10 +17,7 @@ import duckdb
 
 from tiering.ingest.contract import ENTITIES, Column
 from tiering.sources.profiles import ColumnSpec, EntitySpec, Profile
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+from tiering.sql import literal
 
 
 def _plain(expression: str) -> str:
@@ -44,7 +41,7 @@ def _inverse(column: Column, spec: ColumnSpec, rate: str) -> list[tuple[str, str
         elif first == "excel_serial":
             text = "null"
         else:
-            text = f"strftime({parsed}, {_q(first)})"
+            text = f"strftime({parsed}, {literal(first)})"
         value = f"coalesce({text}, {value})"
     if column.sql_type.startswith(("DECIMAL", "INTEGER")):
         factor = (10000.0 if spec.unit == "万元" else 1.0) * (spec.scale or 1.0)
@@ -59,24 +56,26 @@ def _inverse(column: Column, spec: ColumnSpec, rate: str) -> list[tuple[str, str
             ]
         if factor != 1.0:
             # Multiplied by the inverse in DECIMAL (a division would be a DOUBLE).
-            per_unit = f"cast({_q(repr(1 / factor))} as decimal(18,6))"
+            per_unit = f"cast({literal(repr(1 / factor))} as decimal(18,6))"
             value = f"case when {valid} then {_plain(f'cast({value} as decimal(20,8)) * {per_unit}')} else {value} end"
     if spec.strip_prefix:
-        value = f"{_q(spec.strip_prefix)} || {value}"
+        value = f"{literal(spec.strip_prefix)} || {value}"
     pairs = []
     if spec.map:
         inverse: dict[str, str] = {}
         for key, mapped in spec.map.items():
             inverse.setdefault(mapped, key)
-        cases = " ".join(f"when {_q(mapped)} then {_q(key) if key else 'null'}" for mapped, key in inverse.items())
+        cases = " ".join(
+            f"when {literal(mapped)} then {literal(key) if key else 'null'}" for mapped, key in inverse.items()
+        )
         main = f"case {column.name} {cases} else {value} end"
         if spec.override:
             base = next(iter(spec.map))
             flag = spec.override.values[0] if spec.override.values else (spec.override.example or "X")
-            cancelled = f"{column.name} = {_q(spec.override.value)}"
-            main = f"case when {cancelled} then {_q(base) if base else 'null'} else {main} end"
-            otherwise = _q(spec.override.otherwise) if spec.override.otherwise else "null"
-            other = f"case when {cancelled} then {_q(flag)} else {otherwise} end"
+            cancelled = f"{column.name} = {literal(spec.override.value)}"
+            main = f"case when {cancelled} then {literal(base) if base else 'null'} else {main} end"
+            otherwise = literal(spec.override.otherwise) if spec.override.otherwise else "null"
+            other = f"case when {cancelled} then {literal(flag)} else {otherwise} end"
             pairs.append((spec.override.headers[0], other))
         value = main
     return [(spec.headers[0], value), *pairs]

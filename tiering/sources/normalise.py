@@ -22,6 +22,7 @@ import duckdb
 from tiering.ingest.contract import ENTITIES, Column
 from tiering.sources.profiles import Binding, ColumnSpec
 from tiering.sources.read import RAW_TABLE, RawFile, SourceReadError, clean_header, read_raw
+from tiering.sql import literal
 
 SOURCE_TABLE = "_landing_source"
 ISO_FIRST = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
@@ -45,10 +46,6 @@ class Normalised:
     @property
     def reason_prefix(self) -> str:
         return f"sheet {self.raw.sheet}: " if self.raw.sheet else ""
-
-
-def _q(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 class _Columns:
@@ -117,7 +114,7 @@ def _parsed_time(value: str, formats: list[str]) -> str:
     strptime = [f for f in formats if "%" in f]
     parts = [f"try_cast({value} as timestamp)"]
     if strptime:
-        parts.append(f"try_strptime({value}, [{', '.join(_q(f) for f in strptime)}])")
+        parts.append(f"try_strptime({value}, [{', '.join(literal(f) for f in strptime)}])")
     if "excel_serial" in formats:
         parts.append(
             f"case when regexp_full_match({value}, '[0-9]{{1,6}}(\\.[0-9]+)?') then timestamp '1899-12-30' "
@@ -136,7 +133,7 @@ def _parsed_time(value: str, formats: list[str]) -> str:
 def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs: dict) -> tuple[str, str]:
     """SQL for one contract column's text, and a description of where it comes from."""
     if spec.value is not None:
-        return _q(spec.value), f"always {spec.value!r}"
+        return literal(spec.value), f"always {spec.value!r}"
     if spec.sequence_within:
         return "__sequence__", f"numbered within {spec.sequence_within} in file order"
     reference = columns.find(spec.headers, column.name, optional=spec.optional)
@@ -145,7 +142,7 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
     described = [repr(columns.raw.headers[int(reference[1:])])]
     value = _text(reference)
     if spec.strip_prefix:
-        prefix, rest = _q(spec.strip_prefix), len(spec.strip_prefix) + 1
+        prefix, rest = literal(spec.strip_prefix), len(spec.strip_prefix) + 1
         value = f"(case when starts_with({value}, {prefix}) then substr({value}, {rest}) else {value} end)"
         described.append(f"without {spec.strip_prefix!r}")
     mapping = spec.map
@@ -157,22 +154,22 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
     if mapping:
         empty = mapping.get("")
         cases = " ".join(
-            f"when {_q(key.lower() if value_key != value else key)} then {_q(val)}"
+            f"when {literal(key.lower() if value_key != value else key)} then {literal(val)}"
             for key, val in mapping.items()
             if key
         )
         value = f"(case {value_key} {cases} else {value} end)"
         if empty is not None:  # an empty cell means something (SAP: no deletion flag = active)
-            value = f"coalesce({value}, {_q(empty)})"
+            value = f"coalesce({value}, {literal(empty)})"
         described.append(f"mapped ({len(mapping)} values)")
     if spec.override:
         other = _text(columns.find(spec.override.headers, column.name))
         if spec.override.values:
-            condition = f"{other} in ({', '.join(_q(v) for v in spec.override.values)})"
+            condition = f"{other} in ({', '.join(literal(v) for v in spec.override.values)})"
             words = " or ".join(spec.override.values)
         else:
             condition, words = f"{other} is not null", "not empty"
-        value = f"(case when {condition} then {_q(spec.override.value)} else {value} end)"
+        value = f"(case when {condition} then {literal(spec.override.value)} else {value} end)"
         described.append(f"{spec.override.value} when {spec.override.headers[0]!r} is {words}")
     sql_type = column.sql_type
     if sql_type in ("DATE", "TIMESTAMP"):
@@ -201,7 +198,7 @@ def column_sql(column: Column, spec: ColumnSpec, columns: _Columns, entity_specs
         if arithmetic:
             # Widths that keep the product a DECIMAL (wider ones would turn it into a DOUBLE).
             total = " + ".join(f"cast({a} as decimal(20,8))" for a in addends)
-            number = f"({total})" if factor == 1.0 else f"(({total}) * cast({_q(repr(factor))} as decimal(18,6)))"
+            number = f"({total})" if factor == 1.0 else f"(({total}) * cast({literal(repr(factor))} as decimal(18,6)))"
             if not spec.includes_tax:
                 rate = entity_specs["tax_rate"]
                 number = f"round({number} * (1 + coalesce(try_cast({rate} as decimal(10,6)), 0)), 2)"
@@ -255,7 +252,7 @@ def normalise(connection: duckdb.DuckDBPyConnection, path: Path, binding: Bindin
     if spec.totals:
         reasons.insert(
             0,
-            f"case when regexp_matches(trim({first_cell}), {_q(spec.totals)}) then "
+            f"case when regexp_matches(trim({first_cell}), {literal(spec.totals)}) then "
             f"'excluded: a total row (' || trim({first_cell}) || '), not data' end",
         )
     footer = ""

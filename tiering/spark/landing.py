@@ -23,6 +23,8 @@ from pathlib import Path
 
 import duckdb
 
+from tiering.sql import literal
+
 RAW_SCHEMA = "raw"
 DATABASE_DIR = "raw.db"
 PARQUET_FILE = "data.parquet"
@@ -42,10 +44,6 @@ class LandedTable:
     table: str
     path: Path
     rows: int
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def land_raw_tables(
@@ -71,7 +69,7 @@ def land_raw_tables(
         for name in names if tables is None else [t for t in tables if t in names]:
             staged = target_root / f".{name}.{uuid.uuid4().hex[:8]}"
             staged.mkdir()
-            target = _sql_text(str(staged / PARQUET_FILE))
+            target = literal(str(staged / PARQUET_FILE))
             connection.execute(f'copy (select * from {RAW_SCHEMA}."{name}") to {target} (format parquet)')
             (rows,) = connection.execute(f'select count(*) from {RAW_SCHEMA}."{name}"').fetchone()
             final = target_root / name

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from tiering.spark.landing import warehouse_dir
+from tiering.sql import literal
 
 COLUMN_ORDER_DIR = "column_order"
 
@@ -37,10 +38,6 @@ _TYPES = {
 
 class SparkWarehouseError(RuntimeError):
     """A table dbt should have written to the Spark warehouse is not there."""
-
-
-def _quote_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _quote_name(name: str) -> str:
@@ -77,7 +74,7 @@ def relation_sql(spark_dir: Path, relation: str) -> str:
             raise SparkWarehouseError(f"{relation} has no Parquet files in {folder} and no recorded columns")
         typed = ", ".join(f"cast(null as {duckdb_type(kind)}) as {_quote_name(name)}" for name, kind in columns)
         return f"(select {typed} where false)"
-    pattern = _quote_text(str(folder / ("*=*/*.parquet" if partitioned else "*.parquet")))
+    pattern = literal(str(folder / ("*=*/*.parquet" if partitioned else "*.parquet")))
     if partitioned:
         source = f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{'as_of_date': date}})"
     else:
