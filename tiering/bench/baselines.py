@@ -15,6 +15,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from tiering.sql import literal
+
 SQL_PATH = Path(__file__).with_name("value_dimension.sql")
 
 # (lower bound inclusive, score), highest band first; weights in %. The method's default rubric (docs/method.md).
@@ -31,7 +33,7 @@ def duckdb_value_scores(landing_dir: Path, as_of: date, out: Path) -> int:
 
     with duckdb.connect() as connection:
         relation = connection.execute(
-            f"copy ({SQL_PATH.read_text(encoding='utf-8')}) to '{out}' (format parquet)",
+            f"copy ({SQL_PATH.read_text(encoding='utf-8')}) to {literal(out)} (format parquet)",
             {"landing": f"{landing_dir}/", "as_of": as_of.isoformat()},
         )
         return relation.fetchall()[0][0]

@@ -23,6 +23,7 @@ from datetime import date
 from pathlib import Path
 
 from tiering.settings import today_in_shanghai
+from tiering.sql import literal
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def compare_value_scores(serving_path: Path, baseline: Path, as_of: date) -> tup
     import duckdb
 
     with duckdb.connect() as connection:
-        connection.execute(f"attach '{serving_path}' as serving (read_only)")
+        connection.execute(f"attach {literal(serving_path)} as serving (read_only)")
         rows = connection.execute(
             """
             with cleaned as (

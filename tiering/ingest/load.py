@@ -214,7 +214,7 @@ def _read_typed(
     raw_record = " || ',' || ".join(f"coalesce(src.{name}, '')" for name in entity.column_names)
     # DuckDB computes a repeated expression once; a subquery for it would cost a projection.
     reason = f"nullif(concat_ws('; ', {', '.join(reasons)}), '')"
-    source = f"""read_csv({literal(str(path))}, header = true, all_varchar = true,
+    source = f"""read_csv({literal(path)}, header = true, all_varchar = true,
                           delim = ',', quote = '"', escape = '"', strict_mode = true,
                           store_rejects = true, rejects_scan = '_landing_scan',
                           rejects_table = '_landing_rejects', normalize_names = false)"""
@@ -320,7 +320,7 @@ def _check_currencies(connection: duckdb.DuckDBPyConnection, entity: Entity, see
         create temp table _currency_rates as
         select upper(trim(currency)) as currency, cast(valid_from as date) as valid_from,
                cast(valid_to as date) as valid_to
-        from read_csv({literal(str(rates))}, header = true, all_varchar = true)
+        from read_csv({literal(rates)}, header = true, all_varchar = true)
         """
     )
     _set_reason(

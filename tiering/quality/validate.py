@@ -42,6 +42,7 @@ from tiering.quality import gx_sql_fix
 from tiering.quality.masking import CONTACT_COLUMNS, mask_contact, mask_value
 from tiering.quality.suites import SuiteError, expectation_columns, load_suite, suite_path
 from tiering.quality.views import QUALITY_SCHEMA, create_checked_view
+from tiering.sql import literal
 
 if TYPE_CHECKING:
     from datetime import date
@@ -154,7 +155,7 @@ def validate_table_on_spark(
     view, columns = create_checked_view(connection, table, entity, as_of, batch_id)
     work_dir.mkdir(parents=True, exist_ok=True)
     path = work_dir / f"{entity}.parquet"
-    connection.execute(f"copy (select * from {view}) to '{str(path).replace(chr(39), chr(39) * 2)}' (format parquet)")
+    connection.execute(f"copy (select * from {view}) to {literal(path)} (format parquet)")
     frame = spark.read.parquet(str(path))
     rows = frame.count()
 

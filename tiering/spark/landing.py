@@ -69,7 +69,7 @@ def land_raw_tables(
         for name in names if tables is None else [t for t in tables if t in names]:
             staged = target_root / f".{name}.{uuid.uuid4().hex[:8]}"
             staged.mkdir()
-            target = literal(str(staged / PARQUET_FILE))
+            target = literal(staged / PARQUET_FILE)
             connection.execute(f'copy (select * from {RAW_SCHEMA}."{name}") to {target} (format parquet)')
             (rows,) = connection.execute(f'select count(*) from {RAW_SCHEMA}."{name}"').fetchone()
             final = target_root / name

@@ -74,7 +74,7 @@ def relation_sql(spark_dir: Path, relation: str) -> str:
             raise SparkWarehouseError(f"{relation} has no Parquet files in {folder} and no recorded columns")
         typed = ", ".join(f"cast(null as {duckdb_type(kind)}) as {_quote_name(name)}" for name, kind in columns)
         return f"(select {typed} where false)"
-    pattern = literal(str(folder / ("*=*/*.parquet" if partitioned else "*.parquet")))
+    pattern = literal(folder / ("*=*/*.parquet" if partitioned else "*.parquet"))
     if partitioned:
         source = f"read_parquet({pattern}, hive_partitioning = true, hive_types = {{'as_of_date': date}})"
     else:
