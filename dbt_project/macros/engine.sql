@@ -241,3 +241,24 @@ where value_field not in (
         cast(({{ n }} - ((({{ n }} % {{ d }}) + {{ d }}) % {{ d }})) / {{ d }} as decimal(38, 0)) * {{ _decimal_unit(scale) }}
     as decimal(38, {{ scale }})) end
 {%- endmacro %}
+
+{#- A common table expression that a query reads twice is computed once and kept whole by
+    DuckDB (and by Postgres), then read back. Where one of the reads keeps only a few of its
+    rows (a filter that reaches into it), computing it again for each read is cheaper than
+    keeping millions of rows: `name as {{ not_materialized() }} (...)` asks for that. DuckDB
+    and Postgres spell it NOT MATERIALIZED; other engines inline such a CTE already, or do not
+    know the words, and get a plain CTE. The rows are the same either way. -#}
+{% macro not_materialized() -%}
+    {{ return(adapter.dispatch('not_materialized', 'tiering')()) }}
+{%- endmacro %}
+
+{% macro default__not_materialized() -%}
+{%- endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    not materialized
+{%- endmacro %}
+
+{% macro postgres__not_materialized() -%}
+    not materialized
+{%- endmacro %}

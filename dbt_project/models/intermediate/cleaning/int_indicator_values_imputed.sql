@@ -49,7 +49,9 @@ coverage as (
     cross join periods
 ),
 
-with_rules as (
+-- Read twice: whole by imputed, and for the industry_median indicators alone by
+-- industry_medians. Computed for each read rather than kept (see not_materialized).
+with_rules as {{ not_materialized() }} (
     select
         indicator_values.customer_id,
         indicator_values.indicator,
