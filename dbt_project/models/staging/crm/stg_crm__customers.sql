@@ -1,12 +1,12 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each crm_customers key keeps
 -- the row of the newest file (and the last row within it); deliveries whose every key came again
--- later are not read (macro delivered_rows). Otherwise: names and types only,
+-- later are not read (macro latest_delivered_rows). Otherwise: names and types only,
 -- and strategic_level read as a code (trimmed, lower-cased), as rubric_indicator_categories spells it.
 with source as (
-    {{ delivered_rows('crm_customers') }}
+    {{ latest_delivered_rows('crm_customers', ['crm_customer_id']) }}
 ),
 
-ranked as (
+renamed as (
     select
         crm_customer_id,
         customer_name,
@@ -24,13 +24,12 @@ ranked as (
         _source_file as source_file,
         _source_row as source_row,
         _load_seq as load_seq,
-        row_number() over (partition by crm_customer_id order by _load_seq desc, _source_row desc) as delivery_rank
+        delivery_rank
     from source
 ),
 
 final as (
-    select * from ranked
-    where delivery_rank = 1
+    select * from renamed
 )
 
 select * from final

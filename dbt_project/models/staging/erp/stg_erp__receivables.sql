@@ -1,11 +1,11 @@
 -- Latest delivery wins: extracts are re-delivered whole or in part, so each erp_receivables key keeps
 -- the row of the newest file (and the last row within it); deliveries whose every key came again
--- later are not read (macro delivered_rows). Otherwise: names and types only.
+-- later are not read (macro latest_delivered_rows). Otherwise: names and types only.
 with source as (
-    {{ delivered_rows('erp_receivables') }}
+    {{ latest_delivered_rows('erp_receivables', ['invoice_id']) }}
 ),
 
-ranked as (
+renamed as (
     select
         invoice_id,
         erp_customer_id,
@@ -16,13 +16,12 @@ ranked as (
         _source_file as source_file,
         _source_row as source_row,
         _load_seq as load_seq,
-        row_number() over (partition by invoice_id order by _load_seq desc, _source_row desc) as delivery_rank
+        delivery_rank
     from source
 ),
 
 final as (
-    select * from ranked
-    where delivery_rank = 1
+    select * from renamed
 )
 
 select * from final
