@@ -243,11 +243,11 @@ where value_field not in (
 {%- endmacro %}
 
 {#- A common table expression that a query reads twice is computed once and kept whole by
-    DuckDB (and by Postgres), then read back. Where one of the reads keeps only a few of its
-    rows (a filter that reaches into it), computing it again for each read is cheaper than
-    keeping millions of rows: `name as {{ not_materialized() }} (...)` asks for that. DuckDB
-    and Postgres spell it NOT MATERIALIZED; other engines inline such a CTE already, or do not
-    know the words, and get a plain CTE. The rows are the same either way. -#}
+    DuckDB, then read back. Where one of the reads keeps only a few of its rows (a filter that
+    reaches into it), computing it again for each read is cheaper than keeping millions of
+    rows: `name as {{ not_materialized() }} (...)` asks for that, as NOT MATERIALIZED. Other
+    engines get a plain CTE, planned as each plans it, and the same rows. Postgres knows the
+    words but is not given them: engines built on its adapter (Redshift) do not. -#}
 {% macro not_materialized() -%}
     {{ return(adapter.dispatch('not_materialized', 'tiering')()) }}
 {%- endmacro %}
@@ -256,9 +256,5 @@ where value_field not in (
 {%- endmacro %}
 
 {% macro duckdb__not_materialized() -%}
-    not materialized
-{%- endmacro %}
-
-{% macro postgres__not_materialized() -%}
     not materialized
 {%- endmacro %}
