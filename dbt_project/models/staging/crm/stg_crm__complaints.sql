@@ -6,7 +6,7 @@ with source as (
     {{ latest_delivered_rows('crm_complaints', ['ticket_id']) }}
 ),
 
-renamed as (
+final as (
     select
         ticket_id as complaint_id,
         crm_customer_id,
@@ -18,10 +18,6 @@ renamed as (
         _load_seq as load_seq,
         delivery_rank
     from source
-),
-
-final as (
-    select * from renamed
 )
 
 select * from final

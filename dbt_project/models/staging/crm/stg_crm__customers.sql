@@ -6,7 +6,7 @@ with source as (
     {{ latest_delivered_rows('crm_customers', ['crm_customer_id']) }}
 ),
 
-renamed as (
+final as (
     select
         crm_customer_id,
         customer_name,
@@ -26,10 +26,6 @@ renamed as (
         _load_seq as load_seq,
         delivery_rank
     from source
-),
-
-final as (
-    select * from renamed
 )
 
 select * from final

@@ -6,7 +6,7 @@ with source as (
     {{ latest_delivered_rows('erp_orders', ['order_id', 'line_no']) }}
 ),
 
-renamed as (
+final as (
     select
         order_id,
         line_no,
@@ -24,10 +24,6 @@ renamed as (
         _load_seq as load_seq,
         delivery_rank
     from source
-),
-
-final as (
-    select * from renamed
 )
 
 select * from final

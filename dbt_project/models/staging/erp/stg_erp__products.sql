@@ -5,7 +5,7 @@ with source as (
     {{ latest_delivered_rows('erp_products', ['product_id']) }}
 ),
 
-renamed as (
+final as (
     select
         product_id,
         product_name,
@@ -16,10 +16,6 @@ renamed as (
         _load_seq as load_seq,
         delivery_rank
     from source
-),
-
-final as (
-    select * from renamed
 )
 
 select * from final

@@ -5,7 +5,7 @@ with source as (
     {{ latest_delivered_rows('erp_receivables', ['invoice_id']) }}
 ),
 
-renamed as (
+final as (
     select
         invoice_id,
         erp_customer_id,
@@ -18,10 +18,6 @@ renamed as (
         _load_seq as load_seq,
         delivery_rank
     from source
-),
-
-final as (
-    select * from renamed
 )
 
 select * from final
