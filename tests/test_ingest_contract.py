@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from tiering.ingest.contract import ENTITIES
+from tiering.ingest.checks import plain_row
 from tiering.ingest.load import ContractError, ingest_entity
 
 HEADERS = {name: ",".join(entity.column_names) for name, entity in ENTITIES.items()}
@@ -354,6 +355,65 @@ def test_windows_line_endings_and_a_byte_order_mark_load(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     assert ingest_entity(warehouse, landing, "erp_products", batch_id="corpus").total("rows_loaded") == 2
     assert query(warehouse, "select product_name from raw.erp_products order by 1") == [("螺丝",), ("螺母",)]
+
+
+def test_padding_of_any_unicode_space_is_trimmed_and_a_unit_separator_is_refused(tmp_path):
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    rows = [
+        order(order_id="\u3000SO1\u00a0", product_id="P1\u2009"),
+        order(order_id="SO2", product_id="P 1", amount_incl_tax="\u00a01200.50\u3000"),
+        order(order_id="SO3", product_id="P\x1f1"),
+    ]
+    (landing / "erp_orders_2026-03-31.csv").write_text(HEADERS["erp_orders"] + "\n" + "\n".join(rows) + "\n")
+    warehouse = tmp_path / "warehouse.duckdb"
+    assert ingest_entity(warehouse, landing, "erp_orders", batch_id="corpus").reconciles
+    assert query(warehouse, "select order_id, product_id, amount_incl_tax::varchar from raw.erp_orders order by 1") == [
+        ("SO1", "P1", "1130.00"),
+        ("SO2", "P 1", "1200.50"),
+    ]
+    assert query(warehouse, "select source_row, reason from raw._quarantine") == [
+        (3, "column product_id: contains a control character")
+    ]
+
+
+def test_a_row_is_plain_only_when_trimming_and_the_character_checks_would_find_nothing():
+    """The fast path (``plain_row``) against its definition, for every Unicode code point at
+    either edge of a text field and of a number, alone and between other characters."""
+    entity = ENTITIES["erp_orders"]
+    defaults = dict(zip(entity.column_names, ORDER.split(","), strict=True))
+
+    def row(**values: str) -> str:
+        return ", ".join(f"{values.get(name, repr(value))} as {name}" for name, value in defaults.items())
+
+    shapes = "c, c || 'x', 'x' || c, 'x' || c || 'x'"
+    numbers = "c, c || '1', '1' || c, '1' || c || '1'"
+    with duckdb.connect() as connection:
+        connection.execute(
+            f"""
+            create table points as
+            select chr(i::integer) as c from range(0, 1114112) as t(i) where i not between 55296 and 57343;
+            create table src as
+            select 'text' as kind, {row(status="v")} from points, unnest([{shapes}]) as t(v)
+            union all
+            select 'number' as kind, {row(amount_incl_tax="v")} from points, unnest([{numbers}]) as t(v);
+            """
+        )
+        plain = connection.execute(
+            f"""
+            select
+                count(*) filter (where _plain),
+                count(*) filter (where kind = 'text' and _plain <> (trim(status) = status
+                    and not regexp_matches(status, '[\\x00-\\x1F\\x7F]'))),
+                count(*) filter (where _plain and (trim(amount_incl_tax) <> amount_incl_tax
+                    or regexp_matches(amount_incl_tax, '[^0-9.+-]')))
+            from (select *, {plain_row(entity)} from src as src) as src
+            """
+        ).fetchall()
+    # Text: plain exactly when trim leaves it and it holds no control character. Numbers: plain
+    # only then and only with nothing but digits, sign and point.
+    assert plain[0][1:] == (0, 0)
+    assert plain[0][0] > 4_000_000
 
 
 def test_every_case_of_the_corpus_is_distinct():

@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from tiering import settings
-from tiering.ingest.checks import entity_checks, row_flags
+from tiering.ingest.checks import entity_checks, plain_row, row_flags
 from tiering.ingest.contract import ENTITIES, Entity, entity_for_file
 from tiering.ingest.ledger import (
     LINEAGE_COLUMNS,
@@ -230,7 +230,7 @@ def _read_typed(
                case when {reason} is not null then {raw_record} end as raw_record
         from (
             select *, {", ".join(row_flags(entity))}
-            from {source} as src
+            from (select *, {plain_row(entity)} from {source} as src) as src
         ) as src
         """
     )
