@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tiering.ingest.contract import ENTITIES
 from tiering.ingest.checks import plain_row
+from tiering.ingest.contract import ENTITIES
 from tiering.ingest.load import ContractError, ingest_entity
 
 HEADERS = {name: ",".join(entity.column_names) for name, entity in ENTITIES.items()}

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from tiering.ingest.contract import EARLIEST_DATE, LATEST_DATE, Column, Entity
 
 NUMERIC_PREFIXES = ("INTEGER", "BIGINT", "DECIMAL")
-_CONTROL = r"[\x00-\x1F\x7F]"
+_CONTROL_CHARACTERS = r"\x00-\x1F\x7F"
+_CONTROL = f"[{_CONTROL_CHARACTERS}]"
+# What a number may hold: digits, a sign and a point.
+_NUMBER_CHARACTERS = "0-9.+-"
 
 
 def text(column: str) -> str:
@@ -63,7 +66,7 @@ def column_check(column: Column) -> ColumnCheck:
         if sql_type.startswith(NUMERIC_PREFIXES):
             # DuckDB's cast also reads 1_000, 1e3, 0x10 and rounds 1.6 to 2 or 1200.005 to
             # 1200.01; the contract takes digits, a sign and a point only.
-            invalid += f" or (src._has_odd_number and regexp_matches({value_text}, '[^0-9.+-]'))"
+            invalid += f" or (src._has_odd_number and regexp_matches({value_text}, '[^{_NUMBER_CHARACTERS}]'))"
         reasons.append(
             f"case when {invalid} then "
             + _reason(column.name, f"{_quoted(value_text)} || ' is not a valid {sql_type}'")
@@ -122,9 +125,9 @@ def column_check(column: Column) -> ColumnCheck:
 
 
 # What trim() removes: the Unicode space separators (category Zs), and only those.
-_EDGE = r"[^\p{Zs}\x00-\x1F\x7F]"
-_PLAIN_TEXT = rf"({_EDGE}([^\x00-\x1F\x7F]*{_EDGE})?)?"
-_PLAIN_NUMBER = "[0-9.+-]*"
+_EDGE = rf"[^\p{{Zs}}{_CONTROL_CHARACTERS}]"
+_PLAIN_TEXT = rf"({_EDGE}([^{_CONTROL_CHARACTERS}]*{_EDGE})?)?"
+_PLAIN_NUMBER = f"[{_NUMBER_CHARACTERS}]*"
 # Fields are joined with the unit separator, a control character no plain field holds.
 _SEPARATOR = r"\x1F"
 
@@ -162,8 +165,8 @@ def row_flags(entity: Entity) -> list[str]:
         " as _has_control"
         if texts
         else "false as _has_control",
-        f"case when src._plain then false else regexp_matches(concat({', '.join(numbers)}), '[^0-9.+ -]') end"
-        " as _has_odd_number"
+        f"case when src._plain then false else regexp_matches(concat({', '.join(numbers)}), "
+        f"'[^ {_NUMBER_CHARACTERS}]') end as _has_odd_number"
         if numbers
         else "false as _has_odd_number",
     ]
