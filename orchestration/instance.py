@@ -1,9 +1,12 @@
 """The Dagster instance of DAGSTER_HOME, configured for this pipeline (dagster.yaml).
 
 Runs queue and run one at a time, in the order they were submitted: DuckDB has one writer,
-and a backfill must build history date by date, oldest first. Telemetry is off. `make` writes
-the file before the first run (``python -m orchestration.instance``), so Dagster never warns
-that it has none.
+and a backfill must build history date by date, oldest first. Runs and their events are kept in
+Dagster's SQLite files under DAGSTER_HOME, written through ``orchestration.storage``, which keeps
+each event database open for the run instead of opening it again for every event. Telemetry is
+off. `make` writes the file before the first run (``python -m orchestration.instance``), so
+Dagster never warns that it has none, and writes it again when this module's version of it has
+changed; a dagster.yaml that someone else wrote is left as it is.
 """
 
 from __future__ import annotations
@@ -12,9 +15,18 @@ import os
 import sys
 from pathlib import Path
 
-DAGSTER_YAML = """\
-# Written by `make` (orchestration/instance.py). Runs queue and run one at a time, in the order
-# submitted: the warehouse has one writer, and history is built date by date.
+HEADER = "# Written by `make` (orchestration/instance.py)."
+DAGSTER_YAML = f"""\
+{HEADER} Runs queue and run one at a time, in the order
+# submitted: the warehouse has one writer, and history is built date by date. Runs and events
+# are Dagster's SQLite files in this folder, each event database kept open for a run.
+storage:
+  custom:
+    module: orchestration.storage
+    class: KeptOpenSqliteStorage
+    config:
+      base_dir:
+        env: DAGSTER_HOME
 run_coordinator:
   module: dagster.core.run_coordinator
   class: QueuedRunCoordinator
@@ -26,10 +38,12 @@ telemetry:
 
 
 def ensure(home: Path) -> Path:
-    """Write dagster.yaml into ``home`` unless it holds one already; return its path."""
+    """Write dagster.yaml into ``home`` unless it holds one already that is not ours, or ours as
+    it is now; return its path."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "dagster.yaml"
-    if not path.exists():
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current is None or (current.startswith(HEADER) and current != DAGSTER_YAML):
         path.write_text(DAGSTER_YAML, encoding="utf-8")
     return path
 

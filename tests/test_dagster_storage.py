@@ -1,0 +1,113 @@
+"""The Dagster instance of DAGSTER_HOME: its dagster.yaml, and the event log that keeps each
+run's database open (orchestration/storage.py). Runs and events must be exactly what Dagster's
+own storage would hold, readable by it, and visible to a watcher (the UI) as they come."""
+
+import threading
+import time
+
+import dagster as dg
+import pytest
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+from orchestration import storage
+from orchestration.instance import DAGSTER_YAML, HEADER, ensure
+
+
+@dg.asset
+def tiers() -> dg.MaterializeResult:
+    return dg.MaterializeResult(metadata={"customers": 42})
+
+
+@dg.asset_check(asset=tiers)
+def no_customer_twice() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True, metadata={"duplicates": 0})
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    home = tmp_path / "dagster"
+    ensure(home)
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def materialize_tiers(instance: dg.DagsterInstance) -> str:
+    result = dg.materialize([tiers, no_customer_twice], instance=instance)
+    assert result.success
+    return result.run_id
+
+
+def test_the_instance_stores_through_the_kept_open_event_log(home):
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, storage.KeptOpenSqliteEventLogStorage)
+        run_id = materialize_tiers(instance)
+        run_id_2 = materialize_tiers(instance)
+        kept = instance.all_logs(run_id)
+        materializations = instance.fetch_materializations(dg.AssetKey("tiers"), limit=10).records
+        checks = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("tiers"), "no_customer_twice"), limit=10
+        )
+    assert [record.run_id for record in materializations] == [run_id_2, run_id]
+    assert [record.asset_materialization.metadata["customers"].value for record in materializations] == [42, 42]
+    assert [execution.run_id for execution in checks] == [run_id_2, run_id]
+    assert all(execution.status.value == "SUCCEEDED" for execution in checks)
+
+    # Closed, every database is whole in its file (no write-ahead log left beside it), and
+    # Dagster's own storage reads the same events.
+    runs = home / "history" / "runs"
+    assert not list(runs.glob("*.db-wal"))
+    plain = SqliteEventLogStorage(str(runs))
+    read_back = plain.get_logs_for_run(run_id)
+    assert len(read_back) == len(kept) > 10
+    assert [entry.dagster_event_type for entry in read_back] == [entry.dagster_event_type for entry in kept]
+    kinds = [entry.dagster_event_type for entry in read_back]
+    assert kinds.count(dg.DagsterEventType.ASSET_MATERIALIZATION) == 1
+    assert kinds.count(dg.DagsterEventType.ASSET_CHECK_EVALUATION) == 1
+    assert kinds[-1] == dg.DagsterEventType.RUN_SUCCESS
+
+
+def test_a_watcher_of_a_running_run_sees_each_new_event_within_a_second(home):
+    """`dagster dev` follows a run by watching its database file; an event only in the
+    write-ahead log would not reach it until the run ended."""
+    with dg.DagsterInstance.get() as instance:
+        run_id = materialize_tiers(instance)
+        time.sleep(storage.SETTLE_SECONDS * 2)
+        cursor = instance.get_records_for_run(run_id).cursor  # after the last event stored
+        watcher = SqliteEventLogStorage(str(home / "history" / "runs"))
+        seen: list[str] = []
+        arrived = threading.Event()
+
+        def on_event(entry, cursor):
+            seen.append(entry.dagster_event.message)
+            arrived.set()
+
+        watcher.watch(run_id, cursor, on_event)
+        try:
+            time.sleep(0.5)  # the watcher's observer is running
+            run = instance.get_run_by_id(run_id)
+            written = time.monotonic()
+            instance.report_engine_event("the serving file was swapped in", run)
+            assert arrived.wait(timeout=10), "the watcher never saw the new event"
+            waited = time.monotonic() - written
+        finally:
+            watcher.end_watch(run_id, on_event)
+            watcher.dispose()
+    assert seen == ["the serving file was swapped in"]
+    assert waited < storage.SETTLE_SECONDS + 1.5
+
+
+def test_dagster_yaml_is_written_once_and_rewritten_only_when_it_is_an_older_one_of_ours(tmp_path):
+    home = tmp_path / "dagster"
+    path = ensure(home)
+    assert path.read_text(encoding="utf-8") == DAGSTER_YAML
+    assert "orchestration.storage" in DAGSTER_YAML
+
+    older = f"{HEADER} an earlier version\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
+    path.write_text(older, encoding="utf-8")
+    ensure(home)
+    assert path.read_text(encoding="utf-8") == DAGSTER_YAML
+
+    theirs = "telemetry:\n  enabled: false\n"
+    path.write_text(theirs, encoding="utf-8")
+    ensure(home)
+    assert path.read_text(encoding="utf-8") == theirs
