@@ -5,8 +5,8 @@ and a backfill must build history date by date, oldest first. Runs and their eve
 Dagster's SQLite files under DAGSTER_HOME, written through ``orchestration.storage``, which keeps
 each event database open for the run instead of opening it again for every event. Telemetry is
 off. `make` writes the file before the first run (``python -m orchestration.instance``), so
-Dagster never warns that it has none, and writes it again when this module's version of it has
-changed; a dagster.yaml that someone else wrote is left as it is.
+Dagster never warns that it has none, and replaces a file it wrote before that nobody has
+edited since; any other dagster.yaml is left as it is.
 """
 
 from __future__ import annotations
@@ -36,14 +36,28 @@ telemetry:
   enabled: false
 """
 
+# What `make` wrote before, exactly: such a file is ours and unedited, so it is brought up to date.
+EARLIER_VERSIONS = (
+    """\
+# Written by `make` (orchestration/instance.py). Runs queue and run one at a time, in the order
+# submitted: the warehouse has one writer, and history is built date by date.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+""",
+)
+
 
 def ensure(home: Path) -> Path:
-    """Write dagster.yaml into ``home`` unless it holds one already that is not ours, or ours as
-    it is now; return its path."""
+    """Write dagster.yaml into ``home`` unless it holds one already; replace it when it is an
+    earlier version of ours, unedited. Return its path."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / "dagster.yaml"
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if current is None or (current.startswith(HEADER) and current != DAGSTER_YAML):
+    if not path.exists() or path.read_text(encoding="utf-8") in EARLIER_VERSIONS:
         path.write_text(DAGSTER_YAML, encoding="utf-8")
     return path
 

@@ -10,7 +10,7 @@ import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration import storage
-from orchestration.instance import DAGSTER_YAML, HEADER, ensure
+from orchestration.instance import DAGSTER_YAML, EARLIER_VERSIONS, ensure
 
 
 @dg.asset
@@ -96,18 +96,18 @@ def test_a_watcher_of_a_running_run_sees_each_new_event_within_a_second(home):
     assert waited < storage.SETTLE_SECONDS + 1.5
 
 
-def test_dagster_yaml_is_written_once_and_rewritten_only_when_it_is_an_older_one_of_ours(tmp_path):
+def test_dagster_yaml_is_written_once_and_replaced_only_when_it_is_an_unedited_earlier_one_of_ours(tmp_path):
     home = tmp_path / "dagster"
     path = ensure(home)
     assert path.read_text(encoding="utf-8") == DAGSTER_YAML
     assert "orchestration.storage" in DAGSTER_YAML
 
-    older = f"{HEADER} an earlier version\nrun_coordinator:\n  module: dagster.core.run_coordinator\n"
-    path.write_text(older, encoding="utf-8")
+    path.write_text(EARLIER_VERSIONS[0], encoding="utf-8")
     ensure(home)
     assert path.read_text(encoding="utf-8") == DAGSTER_YAML
 
-    theirs = "telemetry:\n  enabled: false\n"
-    path.write_text(theirs, encoding="utf-8")
-    ensure(home)
-    assert path.read_text(encoding="utf-8") == theirs
+    edited = EARLIER_VERSIONS[0].replace("max_concurrent_runs: 1", "max_concurrent_runs: 2")
+    for theirs in (edited, "telemetry:\n  enabled: false\n"):
+        path.write_text(theirs, encoding="utf-8")
+        ensure(home)
+        assert path.read_text(encoding="utf-8") == theirs
