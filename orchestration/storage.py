@@ -8,7 +8,9 @@ nightly run stores about 780 events (each dbt model and test is an asset event o
 check): at 10,000 customers that was 7.8 s of the job's main thread, in a run of about 30 s.
 
 ``KeptOpenSqliteStorage`` is Dagster's own SQLite storage, in the same folders and files, with
-one change: its event log keeps one connection per database open while the process lives.
+one change: its event log keeps one connection per database open while the process lives
+(at most ``KEEP_OPEN`` databases: the UI, which reads any number of past runs, closes the runs
+it read longest ago).
 Every event is still its own committed transaction, written through SQLite's write-ahead log
 with the default synchronous setting, so a stored event survives a crash of the process as
 before. The checkpoint that closing did is done at most twice a second, after writes only
@@ -24,9 +26,10 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
@@ -37,6 +40,9 @@ from sqlalchemy.pool import StaticPool
 
 # How long after a write its database is checkpointed, so that a watcher of the file sees it.
 SETTLE_SECONDS = 0.5
+# Databases kept open at once, the least recently used run closed first: a run uses two (its
+# own and the index), while the UI, which lives for months, reads any number of past runs.
+KEEP_OPEN = 8
 
 
 class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
@@ -44,7 +50,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         super().__init__(base_dir, inst_data=inst_data)
-        self._engines: dict[str, Engine] = {}
+        self._engines: OrderedDict[str, Engine] = OrderedDict()  # least recently used first
         self._written: set[str] = set()  # databases written since their last checkpoint
         self._settle_timer: threading.Timer | None = None
         self._pid = os.getpid()
@@ -52,10 +58,18 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def _engine(self, shard: str) -> Engine:
         if os.getpid() != self._pid:
             # A forked child: the parent's connections are the parent's; never touch them.
-            self._engines, self._written, self._settle_timer = {}, set(), None
+            self._engines, self._written, self._settle_timer = OrderedDict(), set(), None
             self._pid = os.getpid()
         engine = self._engines.get(shard)
-        if engine is None:
+        if engine is not None:
+            self._engines.move_to_end(shard)
+        else:
+            while len(self._engines) >= KEEP_OPEN:
+                # The index, which nearly every write touches, stays. Closing the last connection
+                # to a database checkpoints it: nothing is left to settle.
+                closed = next(name for name in self._engines if name != INDEX_SHARD_NAME)
+                self._engines.pop(closed).dispose()
+                self._written.discard(closed)
             engine = create_engine(
                 self.conn_string_for_shard(shard),
                 poolclass=StaticPool,  # one connection, kept; self._db_lock lets one thread use it at a time

@@ -2,8 +2,11 @@
 run's database open (orchestration/storage.py). Runs and events must be exactly what Dagster's
 own storage would hold, readable by it, and visible to a watcher (the UI) as they come."""
 
+import contextlib
+import os
 import threading
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -94,6 +97,34 @@ def test_a_watcher_of_a_running_run_sees_each_new_event_within_a_second(home):
             watcher.dispose()
     assert seen == ["the serving file was swapped in"]
     assert waited < storage.SETTLE_SECONDS + 1.5
+
+
+def open_databases(folder) -> set[str]:
+    """The databases in ``folder`` this process holds open."""
+    names = set()
+    for fd in (Path("/proc/self/fd")).iterdir():
+        with contextlib.suppress(OSError):
+            target = Path(os.readlink(fd))
+            if target.parent == folder and target.suffix == ".db":
+                names.add(target.name)
+    return names
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts open files through /proc")
+def test_a_long_lived_reader_keeps_only_the_recently_used_databases_open(home):
+    runs = home / "history" / "runs"
+    with dg.DagsterInstance.get() as instance:
+        run_ids = [materialize_tiers(instance) for _ in range(storage.KEEP_OPEN + 4)]
+        events = {run_id: len(instance.all_logs(run_id)) for run_id in run_ids}
+        held = open_databases(runs)
+        # The UI reading every run's events again, oldest first.
+        again = {run_id: len(instance.all_logs(run_id)) for run_id in run_ids}
+        held_after = open_databases(runs)
+    assert again == events and min(events.values()) > 10
+    assert len(held) <= storage.KEEP_OPEN and len(held_after) <= storage.KEEP_OPEN
+    assert "index.db" in held_after and f"{run_ids[-1]}.db" in held_after
+    assert f"{run_ids[0]}.db" not in held_after
+    assert open_databases(runs) == set()  # the instance closed, nothing is left open
 
 
 def test_dagster_yaml_is_written_once_and_replaced_only_when_it_is_an_unedited_earlier_one_of_ours(tmp_path):
