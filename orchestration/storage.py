@@ -8,17 +8,18 @@ nightly run stores about 780 events (each dbt model and test is an asset event o
 check): at 10,000 customers that was 7.8 s of the job's main thread, in a run of about 30 s.
 
 ``KeptOpenSqliteStorage`` is Dagster's own SQLite storage, in the same folders and files, with
-one change: its event log keeps one connection per database open while the process lives
-(at most ``KEEP_OPEN`` databases: the UI, which reads any number of past runs, closes the runs
-it read longest ago).
-Every event is still its own committed transaction, written through SQLite's write-ahead log
-with the default synchronous setting, so a stored event survives a crash of the process as
-before. The checkpoint that closing did is done at most twice a second, after writes only
+one change: its event log keeps one connection per database open while the process lives (at
+most ``KEEP_OPEN`` databases: the UI, which reads any number of past runs, closes the runs it
+read longest ago). Every event is still its own committed transaction, written through
+SQLite's write-ahead log with the default synchronous setting, so a stored event survives a
+crash of the process as before. The checkpoint that closing did is done at most twice a second, after writes only
 (``SETTLE_SECONDS``): ``dagster dev`` shows a running run's events as they come by watching the
 run's database file, which a write into the log alone does not touch.
 
 dagster.yaml names this class (``orchestration.instance``). The files are Dagster's own: with
 the storage block taken out of dagster.yaml, Dagster's default storage reads them as they are.
+The classes extended here are Dagster's internal ones, of the version pinned in
+requirements.lock; tests/test_dagster_storage.py checks them again on an upgrade.
 """
 
 from __future__ import annotations
