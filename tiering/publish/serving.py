@@ -361,36 +361,41 @@ def publish(
                 if name not in plan:
                     connection.execute(f'drop table main."{name}"')
         columns: dict[str, list[tuple[str, str]]] = {}
-        for name, relation in tables.items():
-            source = read_relation(relation) if read_relation else f"warehouse.{relation}"
-            if plan and name in plan:
-                written[name] = _replace_dates(connection, name, source, plan[name])
-                # The copy holds as many rows as the mart, or it is written whole after all.
-                if _count(connection, f"main.{name}") != _count(connection, source):
-                    connection.execute(f"drop table main.{name}")
-                    plan.pop(name)
-                    written.pop(name)
-            if not (plan and name in plan):
-                connection.execute(f"create table main.{name} as select * from {source}")
-            columns[name] = catalog.table_columns(connection, name)
-            doc = docs.get(name, catalog.TableDoc())
-            for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
-                connection.execute(statement)
-        connection.execute("detach warehouse")
-        # The workbook is Python's work, the Parquet files DuckDB's: one is written while the
-        # other is, each over its own cursor of the new file.
+        # The workbook is Python's work, the copies and the Parquet files DuckDB's: the tables
+        # of the workbook's sheets are copied first, and the workbook is written from them over
+        # its own cursor of the new file while the other tables are copied and every Parquet
+        # file written.
+        sheets = {sheet.table for sheet in WORKBOOK_SHEETS}
+        with_workbook = sheets <= tables.keys()
+        order = sorted(tables, key=lambda name: name not in sheets) if with_workbook else list(tables)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
             workbook = None
-            if all(sheet.table in tables for sheet in WORKBOOK_SHEETS):
-                workbook = pool.submit(
-                    write_workbook,
-                    database,
-                    staging / WORKBOOK_FILE,
-                    as_of=as_of,
-                    docs=docs,
-                    max_rows=workbook_max_rows,
-                    connection=connection.cursor(),
-                )
+            for name in order:
+                relation = tables[name]
+                source = read_relation(relation) if read_relation else f"warehouse.{relation}"
+                if plan and name in plan:
+                    written[name] = _replace_dates(connection, name, source, plan[name])
+                    # The copy holds as many rows as the mart, or it is written whole after all.
+                    if _count(connection, f"main.{name}") != _count(connection, source):
+                        connection.execute(f"drop table main.{name}")
+                        plan.pop(name)
+                        written.pop(name)
+                if not (plan and name in plan):
+                    connection.execute(f"create table main.{name} as select * from {source}")
+                columns[name] = catalog.table_columns(connection, name)
+                doc = docs.get(name, catalog.TableDoc())
+                for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
+                    connection.execute(statement)
+                if with_workbook and workbook is None and sheets <= columns.keys():
+                    workbook = pool.submit(
+                        write_workbook,
+                        database,
+                        staging / WORKBOOK_FILE,
+                        as_of=as_of,
+                        docs=docs,
+                        max_rows=workbook_max_rows,
+                        connection=connection.cursor(),
+                    )
             for name in tables:
                 numbers = catalog.as_doubles(columns[name])
                 # COPY answers with the number of rows it wrote.
@@ -403,6 +408,7 @@ def publish(
                 crash_point("publish:writing_version")
             if workbook is not None:
                 workbook.result()
+        connection.execute("detach warehouse")
         connection.execute(
             f"""
             create table main.{PUBLICATION_TABLE} as
