@@ -15,9 +15,8 @@ import os
 import sys
 from pathlib import Path
 
-HEADER = "# Written by `make` (orchestration/instance.py)."
-DAGSTER_YAML = f"""\
-{HEADER} Runs queue and run one at a time, in the order
+DAGSTER_YAML = """\
+# Written by `make` (orchestration/instance.py). Runs queue and run one at a time, in the order
 # submitted: the warehouse has one writer, and history is built date by date. Runs and events
 # are Dagster's SQLite files in this folder, each event database kept open for a run.
 storage:

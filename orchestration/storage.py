@@ -12,9 +12,10 @@ one change: its event log keeps one connection per database open while the proce
 most ``KEEP_OPEN`` databases: the UI, which reads any number of past runs, closes the runs it
 read longest ago). Every event is still its own committed transaction, written through
 SQLite's write-ahead log with the default synchronous setting, so a stored event survives a
-crash of the process as before. The checkpoint that closing did is done at most twice a second, after writes only
-(``SETTLE_SECONDS``): ``dagster dev`` shows a running run's events as they come by watching the
-run's database file, which a write into the log alone does not touch.
+crash of the process as before. The checkpoint that closing did is done at most twice a
+second, after writes only (``SETTLE_SECONDS``): ``dagster dev`` shows a running run's events
+as they come by watching the run's database file, which a write into the log alone does not
+touch.
 
 dagster.yaml names this class (``orchestration.instance``). The files are Dagster's own: with
 the storage block taken out of dagster.yaml, Dagster's default storage reads them as they are.
@@ -34,7 +35,6 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_
 from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from dagster._serdes import ConfigurableClassData
-from dagster._utils import mkdir_p
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
@@ -149,5 +149,4 @@ class KeptOpenSqliteStorage(DagsterSqliteStorage):
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData, config_value) -> KeptOpenSqliteStorage:
-        mkdir_p(config_value["base_dir"])
-        return cls(inst_data=inst_data, **config_value)
+        return cls.from_local(inst_data=inst_data, **config_value)

@@ -366,11 +366,9 @@ def publish(
         # its own cursor of the new file while the other tables are copied and every Parquet
         # file written.
         sheets = {sheet.table for sheet in WORKBOOK_SHEETS}
-        with_workbook = sheets <= tables.keys()
-        order = sorted(tables, key=lambda name: name not in sheets) if with_workbook else list(tables)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
             workbook = None
-            for name in order:
+            for name in sorted(tables, key=lambda name: name not in sheets):
                 relation = tables[name]
                 source = read_relation(relation) if read_relation else f"warehouse.{relation}"
                 if plan and name in plan:
@@ -386,7 +384,7 @@ def publish(
                 doc = docs.get(name, catalog.TableDoc())
                 for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
                     connection.execute(statement)
-                if with_workbook and workbook is None and sheets <= columns.keys():
+                if workbook is None and sheets <= columns.keys():
                     workbook = pool.submit(
                         write_workbook,
                         database,
