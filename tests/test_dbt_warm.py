@@ -1,0 +1,109 @@
+"""dbt started with the run (orchestration/dbt_warm.py): the build runs in the process that
+imported dbt while the extracts loaded, with the same output and exit code as a dbt process of
+its own, and it stops when the process dagster-dbt started stops."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import dagster as dg
+import pytest
+
+from orchestration import dbt_warm
+from orchestration.dbt_invocation import dbt_executable
+from orchestration.defs.project import dbt_project
+from orchestration.defs.resources import TieringDbtCliResource, _dbt_dying_with_parent
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the hand-over is Linux only")
+
+WRAPPER = _dbt_dying_with_parent(dbt_executable())
+
+
+def _output(invocation) -> str:
+    return "\n".join(str(line) for line in invocation._stream_stdout())
+
+
+def _cold(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([WRAPPER, *args], capture_output=True, text=True, cwd=dbt_project.project_dir, timeout=120)
+
+
+def test_dbt_runs_in_the_warm_process_with_the_output_and_code_of_its_own_process():
+    resource = TieringDbtCliResource(project_dir=dbt_project, dbt_executable=WRAPPER)
+    with dg.build_resources({"dbt": resource}) as resources:
+        warm = resources.dbt._warm
+        invocation = resources.dbt.cli(["--version"], raise_on_error=False)
+        output = _output(invocation)
+
+        assert invocation.process.wait(timeout=120) == 0
+        # The warm process ran it: it serves one build, then exits with the build's code.
+        assert warm.process.wait(timeout=30) == 0
+        assert not warm.socket_path.exists()
+        cold = _cold("--version")
+        assert output.split() == cold.stdout.split()
+        assert "Core:" in output
+
+        # The warm process is used up: the next dbt starts itself, and works.
+        again = resources.dbt.cli(["--version"], raise_on_error=False)
+        assert _output(again).split() == cold.stdout.split()
+        assert again.process.wait(timeout=120) == 0
+    assert not warm.folder.exists()
+
+
+def test_a_failing_command_keeps_its_exit_code():
+    cold = _cold("no-such-command")
+    warm = dbt_warm.start()
+    try:
+        handed = subprocess.run(
+            [WRAPPER, "no-such-command"],
+            capture_output=True,
+            text=True,
+            cwd=dbt_project.project_dir,
+            env={**os.environ, dbt_warm.SOCKET_ENV: str(warm.socket_path)},
+            timeout=120,
+        )
+        assert warm.process.wait(timeout=30) == cold.returncode == handed.returncode == 2
+        assert "No such command" in handed.stderr and "No such command" in cold.stderr
+    finally:
+        warm.close()
+
+
+def _start_long_query(warm: dbt_warm.WarmDbt, tmp_path) -> subprocess.Popen:
+    """dbt running a query that takes minutes, in the warm process."""
+    query = "select count(*) as n from range(1000000000000) as t(i) where i % 7 = 3"
+    vars_ = f'{{"warehouse_path": "{tmp_path / "w.duckdb"}", "memory_limit": "1GB"}}'
+    wrapper = subprocess.Popen(
+        [WRAPPER, "show", "--inline", query, "--target", "duckdb", "--vars", vars_, "--target-path", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=dbt_project.project_dir,
+        env={**os.environ, dbt_warm.SOCKET_ENV: str(warm.socket_path)},
+    )
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "w.duckdb").exists():  # dbt has parsed and opened the warehouse
+        assert time.monotonic() < deadline and wrapper.poll() is None and warm.process.poll() is None
+        time.sleep(0.2)
+    assert not warm.socket_path.exists()  # the warm process took it
+    time.sleep(1)
+    assert wrapper.poll() is None and warm.process.poll() is None
+    return wrapper
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda number: number.name)
+def test_stopping_the_process_dagster_dbt_started_stops_dbt(stop, tmp_path):
+    warm = dbt_warm.start()
+    try:
+        wrapper = _start_long_query(warm, tmp_path)
+
+        wrapper.send_signal(stop)
+
+        code = wrapper.wait(timeout=60)
+        assert warm.process.wait(timeout=60) != 0
+        assert code != 0
+        if stop != signal.SIGINT:
+            assert code == -stop
+    finally:
+        warm.close()
