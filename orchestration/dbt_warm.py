@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 from pathlib import Path
 
 # The checkout this module belongs to: the warm process and the wrapper import from it.
@@ -128,6 +129,9 @@ def serve(listening: int, parent: int) -> int:
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+    except Exception:  # what dbt's own process would print before exiting with 1
+        traceback.print_exc()
+        code = 1
     sys.stdout.flush()
     sys.stderr.flush()
     finished.set()
