@@ -2,14 +2,16 @@
 extracts, then runs the build that the job hands it.
 
 Starting dbt costs about two seconds of imports before it reads a single file. A run starts one
-``serve`` process when its resources are set up, handing it a Unix socket that already listens,
-and that process imports dbt's command line and the DuckDB adapter. When the dbt step starts
-dbt, the program it starts (the wrapper written by ``orchestration/defs/resources.py``) calls
-``hand_over``: it sends its arguments, working folder, environment and its standard input,
-output and error (as file descriptors) over the socket, and the warm process runs exactly that
-dbt command in its place, writing to the same pipe that dagster-dbt reads. The wrapper stays as
-dagster-dbt's process: it forwards SIGINT and SIGTERM, and exits with dbt's code once the warm
-process has exited (so the warehouse is released, as after a dbt process of its own).
+``serve`` process when its resources are set up, handing it a Unix socket that already listens
+(in Linux's abstract namespace, so a killed run leaves no file behind; it serves only a process
+of its own user), and that process imports dbt's command line and the DuckDB adapter. When the
+dbt step starts dbt, the program it starts (the wrapper written by
+``orchestration/defs/resources.py``) calls ``hand_over``: it sends its arguments, working
+folder, environment and its standard input, output and error (as file descriptors) over the
+socket, and the warm process runs exactly that dbt command in its place, writing to the same
+pipe that dagster-dbt reads. The wrapper stays as dagster-dbt's process: it forwards SIGINT and
+SIGTERM, and exits with dbt's code once the warm process has exited (so the warehouse is
+released, as after a dbt process of its own).
 
 Each warm process serves one build. Anything that stops the hand-over before dbt starts (no
 warm process, a job without dbt, another platform) leaves the wrapper to start dbt itself. The
@@ -22,23 +24,25 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import secrets
 import signal
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import threading
 import traceback
 from pathlib import Path
 
 # The checkout this module belongs to: the warm process and the wrapper import from it.
 ROOT = Path(__file__).resolve().parents[1]
-# The environment variable through which dagster-dbt's dbt process finds the warm one.
+# The environment variable through which dagster-dbt's dbt process finds the warm one: the
+# name of its socket in the abstract namespace (which starts with a NUL byte, left out here).
 SOCKET_ENV = "TIERING_DBT_WARM_SOCKET"
 _LENGTH = struct.Struct("!I")
 _CODE = struct.Struct("!i")
 _PR_SET_PDEATHSIG = 1
+_PEER_CREDENTIALS = struct.Struct("3i")  # pid, uid, gid
 
 
 def _die_with_parent(parent: int) -> None:
@@ -58,15 +62,14 @@ def _receive_exactly(connection: socket.socket, size: int) -> bytes:
 
 
 class WarmDbt:
-    """The warm process of one run, seen from the job: where it listens, and its end."""
+    """The warm process of one run, seen from the job: the name it listens on, and its end."""
 
     def __init__(self) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="tiering-dbt-"))
-        self.socket_path = self.folder / "dbt.sock"
+        self.name = f"tiering-dbt-{os.getpid()}-{secrets.token_hex(8)}"
         # Listening from here on: a wrapper that connects while dbt is still importing waits
         # for the import to end.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
-            listener.bind(str(self.socket_path))
+            listener.bind(f"\0{self.name}")
             listener.listen(1)
             self.process = subprocess.Popen(
                 [sys.executable, "-u", "-m", "orchestration.dbt_warm", str(listener.fileno()), str(os.getpid())],
@@ -76,13 +79,11 @@ class WarmDbt:
             )
 
     def close(self) -> None:
-        """Stop the warm process if no build took it, and remove its socket. A build it runs is
-        over by now: the dbt step waits for its wrapper, which waits for this process."""
+        """Stop the warm process if no build took it. A build it runs is over by now: the dbt
+        step waits for its wrapper, which waits for this process."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        self.socket_path.unlink(missing_ok=True)
-        self.folder.rmdir()
 
 
 def start() -> WarmDbt | None:
@@ -100,8 +101,12 @@ def serve(listening: int, parent: int) -> int:
     import dbt.adapters.duckdb  # noqa: F401 - the adapter the build's profile loads
     from dbt.cli.main import cli  # the import this process is here for
 
-    connection, _ = listener.accept()
-    os.unlink(listener.getsockname())
+    while True:
+        connection, _ = listener.accept()
+        credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER_CREDENTIALS.size)
+        if _PEER_CREDENTIALS.unpack(credentials)[1] == os.getuid():
+            break
+        connection.close()  # another user's process: never run a command for it
     listener.close()
     header, descriptors, _, _ = socket.recv_fds(connection, _LENGTH.size, 3)
     if len(header) < _LENGTH.size:
@@ -139,12 +144,13 @@ def serve(listening: int, parent: int) -> int:
     return code
 
 
-def hand_over(socket_path: str, argv: list[str]) -> None:
-    """Run ``argv`` (dbt and its arguments) in the warm process at ``socket_path`` and exit with
-    its code. Returns only when no warm process took the build: the caller starts dbt itself."""
+def hand_over(name: str, argv: list[str]) -> None:
+    """Run ``argv`` (dbt and its arguments) in the warm process listening on ``name`` and exit
+    with its code. Returns only when no warm process took the build: the caller starts dbt
+    itself."""
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        connection.connect(socket_path)
+        connection.connect(f"\0{name}")
         request = json.dumps({"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
         socket.send_fds(connection, [_LENGTH.pack(len(request))], [0, 1, 2])
         connection.sendall(request)

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -41,7 +42,6 @@ def test_dbt_runs_in_the_warm_process_with_the_output_and_code_of_its_own_proces
         assert invocation.process.wait(timeout=120) == 0
         # The warm process ran it: it serves one build, then exits with the build's code.
         assert warm.process.wait(timeout=30) == 0
-        assert not warm.socket_path.exists()
         cold = _cold("--version")
         assert output.split() == cold.stdout.split()
         assert "Core:" in output
@@ -50,7 +50,6 @@ def test_dbt_runs_in_the_warm_process_with_the_output_and_code_of_its_own_proces
         again = resources.dbt.cli(["--version"], raise_on_error=False)
         assert _output(again).split() == cold.stdout.split()
         assert again.process.wait(timeout=120) == 0
-    assert not warm.folder.exists()
 
 
 def test_a_failing_command_keeps_its_exit_code():
@@ -62,7 +61,7 @@ def test_a_failing_command_keeps_its_exit_code():
             capture_output=True,
             text=True,
             cwd=dbt_project.project_dir,
-            env={**os.environ, dbt_warm.SOCKET_ENV: str(warm.socket_path)},
+            env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
             timeout=120,
         )
         assert warm.process.wait(timeout=30) == cold.returncode == handed.returncode == 2
@@ -80,13 +79,14 @@ def _start_long_query(warm: dbt_warm.WarmDbt, tmp_path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=dbt_project.project_dir,
-        env={**os.environ, dbt_warm.SOCKET_ENV: str(warm.socket_path)},
+        env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
     )
     deadline = time.monotonic() + 120
     while not (tmp_path / "w.duckdb").exists():  # dbt has parsed and opened the warehouse
         assert time.monotonic() < deadline and wrapper.poll() is None and warm.process.poll() is None
         time.sleep(0.2)
-    assert not warm.socket_path.exists()  # the warm process took it
+    # The warm process took it: it works in the folder the command was started in.
+    assert Path(f"/proc/{warm.process.pid}/cwd").resolve() == Path(dbt_project.project_dir).resolve()
     time.sleep(1)
     assert wrapper.poll() is None and warm.process.poll() is None
     return wrapper
@@ -105,5 +105,36 @@ def test_stopping_the_process_dagster_dbt_started_stops_dbt(stop, tmp_path):
         assert code != 0
         if stop != signal.SIGINT:
             assert code == -stop
+    finally:
+        warm.close()
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists(SYSTEM_PYTHON), reason="needs a second user to connect as")
+def test_the_warm_process_runs_nothing_for_another_user():
+    warm = dbt_warm.start()
+    knock = (
+        "import socket\n"
+        "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+        f"s.connect('\\0{warm.name}')\n"
+        "print('closed' if s.recv(4) == b'' else 'answered')\n"
+    )
+    try:
+        other = subprocess.run(
+            [SYSTEM_PYTHON, "-c", knock], capture_output=True, text=True, user=65534, cwd="/", timeout=120
+        )
+        assert other.stdout.strip() == "closed", other.stderr
+        # The warm process still waits for a command of its own user, and runs it.
+        assert warm.process.poll() is None
+        handed = subprocess.run(
+            [WRAPPER, "no-such-command"],
+            capture_output=True,
+            cwd=dbt_project.project_dir,
+            env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
+            timeout=120,
+        )
+        assert warm.process.wait(timeout=30) == handed.returncode == 2
     finally:
         warm.close()

@@ -76,7 +76,7 @@ class TieringDbtCliResource(DbtCliResource):
         it through the environment, which dagster-dbt copies when it starts the process."""
         if self._warm is None:
             return super().cli(args, **kwargs)
-        os.environ[dbt_warm.SOCKET_ENV] = str(self._warm.socket_path)
+        os.environ[dbt_warm.SOCKET_ENV] = self._warm.name
         try:
             return super().cli(args, **kwargs)
         finally:
