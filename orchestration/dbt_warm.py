@@ -42,7 +42,7 @@ SOCKET_ENV = "TIERING_DBT_WARM_SOCKET"
 _LENGTH = struct.Struct("!I")
 _CODE = struct.Struct("!i")
 _PR_SET_PDEATHSIG = 1
-_PEER_CREDENTIALS = struct.Struct("3i")  # pid, uid, gid
+_PEER_CREDENTIALS = struct.Struct("iII")  # struct ucred: pid, uid, gid
 
 
 def _die_with_parent(parent: int) -> None:
@@ -76,6 +76,9 @@ class WarmDbt:
                 stdin=subprocess.DEVNULL,
                 pass_fds=[listener.fileno()],
                 cwd=ROOT,
+                # Its own session: a Ctrl-C at the terminal reaches the build through the
+                # wrapper, once, as it reaches a dbt started by the wrapper.
+                start_new_session=True,
             )
 
     def close(self) -> None:
@@ -87,10 +90,14 @@ class WarmDbt:
 
 
 def start() -> WarmDbt | None:
-    """A warm dbt for this run, or None where the hand-over is not available (not Linux)."""
+    """A warm dbt for this run, or None where the hand-over is not available (not Linux, or the
+    socket or the process could not be made): the dbt step then starts dbt itself."""
     if not sys.platform.startswith("linux"):
         return None
-    return WarmDbt()
+    try:
+        return WarmDbt()
+    except OSError:
+        return None
 
 
 def serve(listening: int, parent: int) -> int:
@@ -112,6 +119,10 @@ def serve(listening: int, parent: int) -> int:
     if len(header) < _LENGTH.size:
         header += _receive_exactly(connection, _LENGTH.size - len(header))
     request = json.loads(_receive_exactly(connection, _LENGTH.unpack(header)[0]))
+    try:
+        connection.sendall(_CODE.pack(os.getpid()))
+    except OSError:  # the wrapper stopped before the build started: nothing to run
+        os._exit(0)
     for number, descriptor in enumerate(descriptors):
         os.dup2(descriptor, number)
         os.close(descriptor)
@@ -127,13 +138,14 @@ def serve(listening: int, parent: int) -> int:
         if not finished.is_set():
             os.kill(os.getpid(), signal.SIGKILL)
 
-    connection.sendall(_CODE.pack(os.getpid()))
     threading.Thread(target=watch_wrapper, daemon=True).start()
     try:
         cli(sys.argv[1:], prog_name="dbt")
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
+        if isinstance(stop.code, str):  # as the interpreter prints it
+            print(stop.code, file=sys.stderr)
     except Exception:  # what dbt's own process would print before exiting with 1
         traceback.print_exc()
         code = 1
@@ -175,10 +187,12 @@ def hand_over(name: str, argv: list[str]) -> None:
     except ConnectionError:
         pass
     if code is None:
-        # The warm process died without a code: killed, as a dbt process of its own would be.
-        number = forwarded[-1] if forwarded else signal.SIGKILL
-        signal.signal(number, signal.SIG_DFL)
-        os.kill(os.getpid(), number)
+        # The warm process died without a code: this process ends as a dbt process of its own
+        # would have, by the signal passed on, else as killed.
+        if forwarded:
+            signal.signal(forwarded[-1], signal.SIG_DFL)
+            os.kill(os.getpid(), forwarded[-1])
+        os.kill(os.getpid(), signal.SIGKILL)
     sys.exit(code)
 
 

@@ -109,6 +109,18 @@ def test_stopping_the_process_dagster_dbt_started_stops_dbt(stop, tmp_path):
         warm.close()
 
 
+def test_a_warm_process_killed_during_the_build_ends_the_command_as_killed(tmp_path):
+    warm = dbt_warm.start()
+    try:
+        wrapper = _start_long_query(warm, tmp_path)
+
+        warm.process.kill()
+
+        assert wrapper.wait(timeout=60) == -signal.SIGKILL
+    finally:
+        warm.close()
+
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 

@@ -3,6 +3,7 @@
 import importlib.metadata
 import os
 import sys
+import threading
 from functools import cached_property
 
 import dagster as dg
@@ -21,10 +22,15 @@ import ctypes, os, signal, sys
 ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 if os.getppid() == 1:  # the job died before this line
     sys.exit(1)
-if os.environ.get({socket_env!r}):
+warm = os.environ.pop({socket_env!r}, None)
+if warm:
     sys.path.insert(0, {root!r})
-    from orchestration.dbt_warm import hand_over
-    hand_over(os.environ.pop({socket_env!r}), [{dbt!r}, *sys.argv[1:]])
+    try:
+        from orchestration.dbt_warm import hand_over
+    except ImportError:
+        pass
+    else:
+        hand_over(warm, [{dbt!r}, *sys.argv[1:]])
 os.execv({dbt!r}, [{dbt!r}, *sys.argv[1:]])
 """
 
@@ -46,6 +52,10 @@ def _dbt_dying_with_parent(dbt: str) -> str:
     return str(wrapper)
 
 
+# Held while a warm dbt is offered through this process's environment.
+_OFFERING = threading.Lock()
+
+
 class TieringDbtCliResource(DbtCliResource):
     """dagster-dbt's dbt CLI without two probes it makes before every invocation, which cost
     about three seconds a run and feed features we do not use: ``dbt --version`` in a
@@ -64,6 +74,7 @@ class TieringDbtCliResource(DbtCliResource):
     _warm: dbt_warm.WarmDbt | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        super().setup_for_execution(context)
         self._warm = dbt_warm.start()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -76,11 +87,12 @@ class TieringDbtCliResource(DbtCliResource):
         it through the environment, which dagster-dbt copies when it starts the process."""
         if self._warm is None:
             return super().cli(args, **kwargs)
-        os.environ[dbt_warm.SOCKET_ENV] = self._warm.name
-        try:
-            return super().cli(args, **kwargs)
-        finally:
-            del os.environ[dbt_warm.SOCKET_ENV]
+        with _OFFERING:  # one dbt process at a time sees it in the environment
+            os.environ[dbt_warm.SOCKET_ENV] = self._warm.name
+            try:
+                return super().cli(args, **kwargs)
+            finally:
+                os.environ.pop(dbt_warm.SOCKET_ENV, None)
 
 
 defs = dg.Definitions(
