@@ -14,9 +14,10 @@ SIGTERM, and exits with dbt's code once the warm process has exited (so the ware
 released, as after a dbt process of its own).
 
 Each warm process serves one build. Anything that stops the hand-over before dbt starts (no
-warm process, a job without dbt, another platform) leaves the wrapper to start dbt itself. The
-warm process dies with the job (PR_SET_PDEATHSIG) and with the wrapper (the socket closes).
-Linux only, like the wrapper. No Dagster here: this module starts in a fresh interpreter.
+warm process, one that could not be started or has stopped, another platform) leaves the
+wrapper to start dbt itself. The warm process dies with the job (PR_SET_PDEATHSIG) and with
+the wrapper (the socket closes). Linux only, like the wrapper. No Dagster here: this module
+starts in a fresh interpreter.
 """
 
 from __future__ import annotations
