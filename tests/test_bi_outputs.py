@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
@@ -11,6 +12,7 @@ from xml.etree import ElementTree
 import duckdb
 import pandas as pd
 import pytest
+from xlsxwriter.utility import xl_col_to_name
 
 from tests.conftest import FIXTURES
 from tiering.publish import catalog
@@ -139,6 +141,37 @@ def test_the_workbook_holds_the_days_tables_with_chinese_intact(published):
     assert composites == sorted(composites, reverse=True)
 
 
+def header_notes(path: Path, sheet_number: int) -> dict[str, str]:
+    """Column letter of a header cell -> its note's text (the bold author line, then the text)."""
+    relations = {"r": "http://schemas.openxmlformats.org/package/2006/relationships"}
+    with zipfile.ZipFile(path) as archive:
+        links = ElementTree.fromstring(archive.read(f"xl/worksheets/_rels/sheet{sheet_number}.xml.rels"))
+        (target,) = [
+            link.get("Target") for link in links.findall("r:Relationship", relations) if "comments" in link.get("Type")
+        ]
+        comments = ElementTree.fromstring(archive.read("xl/" + target.split("/")[-1]))
+    return {
+        comment.get("ref").rstrip("1"): "".join(t.text or "" for t in comment.iter(f"{{{NS['x']}}}t"))
+        for comment in comments.iter(f"{{{NS['x']}}}comment")
+    }
+
+
+def test_each_header_of_the_workbook_carries_its_columns_description_as_a_note(published):
+    docs = catalog.load(PUBLISHED_TABLES)
+    workbook = published.data_dir / "serving" / "tiering.xlsx"
+    for number, sheet in enumerate(SHEETS, start=2):  # the about sheet is the first
+        header = read_workbook(workbook)[sheet.title][0]
+        notes = header_notes(workbook, number)
+        described = [name for name in header if docs[sheet.table].columns.get(name)]
+        assert len(notes) == len(described) > 0, sheet.table
+        for index, name in enumerate(header):
+            if name in described:
+                assert notes[xl_col_to_name(index)] == f"{name}:\n{docs[sheet.table].columns[name]}", (
+                    sheet.table,
+                    name,
+                )
+
+
 def test_a_sheet_that_stops_short_says_so_and_where_the_rest_is(published, tmp_path):
     path = tmp_path / "capped.xlsx"
     written = write_workbook(published.serving_path, path, as_of=AS_OF, docs=catalog.load(PUBLISHED_TABLES), max_rows=1)
@@ -154,21 +187,26 @@ def test_a_sheet_that_stops_short_says_so_and_where_the_rest_is(published, tmp_p
     assert "parquet/customer_tiers.parquet" in about["customer_tiers"]
 
 
-def test_text_that_looks_like_a_formula_or_a_link_stays_text_in_the_workbook(published, tmp_path):
-    import shutil
-
-    import duckdb
-
+def _workbook_with_names(published, tmp_path, customer_name_sql: str) -> Path:
+    """The workbook of a copy of the serving file whose customer names, as of AS_OF, are set by
+    ``customer_name_sql``."""
     serving = tmp_path / "serving.duckdb"
     shutil.copyfile(published.serving_path, serving)
     with duckdb.connect(str(serving)) as connection:
         connection.execute(
-            "update customer_tiers set customer_name = case customer_id when 'C2024001' then '=HYPERLINK(\"x\")' "
-            "else 'http://example.com' end where as_of_date = ?",
-            [AS_OF],
+            f"update customer_tiers set customer_name = {customer_name_sql} where as_of_date = ?", [AS_OF]
         )
     path = tmp_path / "workbook.xlsx"
     write_workbook(serving, path, as_of=AS_OF, docs=catalog.load(PUBLISHED_TABLES))
+    return path
+
+
+def test_text_that_looks_like_a_formula_or_a_link_stays_text_in_the_workbook(published, tmp_path):
+    path = _workbook_with_names(
+        published,
+        tmp_path,
+        "case customer_id when 'C2024001' then '=HYPERLINK(\"x\")' else 'http://example.com' end",
+    )
 
     with zipfile.ZipFile(path) as archive:
         sheet = archive.read(f"xl/worksheets/sheet{1 + 1 + [s.table for s in SHEETS].index('customer_tiers')}.xml")
@@ -176,6 +214,15 @@ def test_text_that_looks_like_a_formula_or_a_link_stays_text_in_the_workbook(pub
     tiers = read_workbook(path)["客户分级 customer_tiers"]
     names = {row[tiers[0].index("customer_name")] for row in tiers[1:]}
     assert names == {'=HYPERLINK("x")', "http://example.com"}
+
+
+def test_text_longer_than_a_cell_holds_is_cut_at_excels_limit(published, tmp_path):
+    path = _workbook_with_names(
+        published, tmp_path, "case customer_id when 'C2024001' then repeat('客', 40000) else customer_name end"
+    )
+    tiers = read_workbook(path)["客户分级 customer_tiers"]
+    names = {row[tiers[0].index("customer_id")]: row[tiers[0].index("customer_name")] for row in tiers[1:]}
+    assert names["C2024001"] == "客" * 32_767
 
 
 def test_the_report_formats_numbers_for_people(published):

@@ -361,10 +361,10 @@ def publish(
                 if name not in plan:
                     connection.execute(f'drop table main."{name}"')
         columns: dict[str, list[tuple[str, str]]] = {}
-        # The workbook is Python's work, the copies and the Parquet files DuckDB's: the tables
-        # of the workbook's sheets are copied first, and the workbook is written from them over
-        # its own cursor of the new file while the other tables are copied and every Parquet
-        # file written.
+        # The workbook is its writer's work, the copies and the Parquet files DuckDB's: the
+        # tables of the workbook's sheets are copied first, and the workbook is written from
+        # them over its own cursor of the new file while the other tables are copied and every
+        # Parquet file written.
         sheets = {sheet.table for sheet in WORKBOOK_SHEETS}
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
             workbook = None
