@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date, datetime
 from pathlib import Path
 
@@ -455,3 +457,14 @@ def test_the_sql_and_python_credit_code_rules_agree(connection):
     for code, valid in rows:
         expected = None if not code else credit_code.is_valid(code)
         assert valid == expected, code
+
+
+def test_gx_is_imported_with_scipy_stats_left_to_its_first_use():
+    # A process of its own: the test session may have imported scipy.stats already.
+    code = (
+        "import sys; from tiering.quality import validate; validate._gx(); "
+        "print(type(sys.modules['scipy.stats']).__name__); "
+        "from scipy import stats; print(stats.norm.cdf(0.0)); print(type(sys.modules['scipy.stats']).__name__)"
+    )
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert completed.stdout.split() == ["_LazyModule", "0.5", "module"], completed.stderr[-2000:]
