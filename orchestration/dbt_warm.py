@@ -101,10 +101,21 @@ def start() -> WarmDbt | None:
         return None
 
 
+def stoppable() -> None:
+    """Let SIGINT and SIGTERM stop this process as they stop a dbt process of its own, whatever
+    it inherited from the process that started it, where a signal ignored would stay ignored
+    (a job started in the background by a shell ignores SIGINT, which dagster-dbt sends dbt to
+    cancel a build) and one blocked in the starting thread would stay blocked."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
+
+
 def serve(listening: int, parent: int) -> int:
     """Import dbt, run the one build handed over on the socket ``listening``, report its exit
     code."""
     _die_with_parent(parent)
+    stoppable()
     listener = socket.socket(fileno=listening)
     import dbt.adapters.duckdb  # noqa: F401 - the adapter the build's profile loads
     from dbt.cli.main import cli  # the import this process is here for

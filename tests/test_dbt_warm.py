@@ -4,6 +4,7 @@ its own, and it stops when the process dagster-dbt started stops."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -92,11 +93,26 @@ def _start_long_query(warm: dbt_warm.WarmDbt, tmp_path) -> subprocess.Popen:
     return wrapper
 
 
+@contextlib.contextmanager
+def _started_as_by_a_job_in_the_background():
+    """Processes started here inherit SIGINT ignored, as from a job that a shell runs in the
+    background, and SIGINT and SIGTERM blocked, as from a thread that blocks them."""
+    ignored = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, (signal.SIGINT, signal.SIGTERM))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        signal.signal(signal.SIGINT, ignored)
+
+
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL], ids=lambda number: number.name)
 def test_stopping_the_process_dagster_dbt_started_stops_dbt(stop, tmp_path):
-    warm = dbt_warm.start()
+    with _started_as_by_a_job_in_the_background():
+        warm = dbt_warm.start()
     try:
-        wrapper = _start_long_query(warm, tmp_path)
+        with _started_as_by_a_job_in_the_background():
+            wrapper = _start_long_query(warm, tmp_path)
 
         wrapper.send_signal(stop)
 

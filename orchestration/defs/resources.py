@@ -22,6 +22,10 @@ import ctypes, os, signal, sys
 ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 if os.getppid() == 1:  # the job died before this line
     sys.exit(1)
+# SIGINT (dagster-dbt's cancel) and SIGTERM stop dbt, whatever the job ignored or blocked.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
 warm = os.environ.pop({socket_env!r}, None)
 if warm:
     sys.path.insert(0, {root!r})
