@@ -129,8 +129,9 @@ def write_workbook(
                 if described.get(name)
             }
             written.append(SheetWritten(sheet.table, min(total, max_rows), total))
-        # The first sheet: the as-of date, then a line per sheet with its rows and what it holds.
-        about = [{"as_of_date": None, as_of: None}]
+        # The first sheet: the as-of date as its header, a blank row, then a line per sheet with
+        # its rows and what it holds.
+        about = [{"as_of_date": None, as_of: None}]  # the blank row
         for sheet, result in zip(SHEETS, written, strict=True):
             note = f"{result.rows:,} rows"
             if result.rows < result.rows_in_table:
