@@ -76,9 +76,9 @@ def table_columns(connection, table: str) -> list[tuple[str, str]]:
     ).fetchall()
 
 
-def as_doubles(columns: list[tuple[str, str]], kinds: tuple[str, ...] = ("DECIMAL",)) -> str:
-    """A select list of ``(name, type)`` columns with the columns of ``kinds`` cast to DOUBLE:
-    the number type every BI reader takes as a number."""
+def as_doubles(columns: list[tuple[str, str]]) -> str:
+    """A select list of ``(name, type)`` columns with the DECIMAL columns cast to DOUBLE: the
+    number type every BI reader takes as a number."""
     return ", ".join(
-        f'cast("{name}" as double) as "{name}"' if kind.startswith(kinds) else f'"{name}"' for name, kind in columns
+        f'cast("{name}" as double) as "{name}"' if kind.startswith("DECIMAL") else f'"{name}"' for name, kind in columns
     )
