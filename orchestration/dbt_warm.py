@@ -120,10 +120,6 @@ def serve(listening: int, parent: int) -> int:
     import dbt.adapters.duckdb  # noqa: F401 - the adapter the build's profile loads
     from dbt.cli.main import cli  # the import this process is here for
 
-    from orchestration.dbt_schedule import prefer_longest_chain
-
-    prefer_longest_chain()
-
     while True:
         connection, _ = listener.accept()
         credentials = connection.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEER_CREDENTIALS.size)

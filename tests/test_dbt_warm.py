@@ -5,7 +5,6 @@ its own, and it stops when the process dagster-dbt started stops."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -167,71 +166,3 @@ def test_the_warm_process_runs_nothing_for_another_user():
         assert warm.process.wait(timeout=30) == handed.returncode == 2
     finally:
         warm.close()
-
-
-def _project_of_a_short_and_a_long_branch(folder: Path) -> Path:
-    """Two models without parents: ``a_short`` (two tests, nothing after it) and ``b_chain_1``,
-    the first of a chain of four. By dbt's order ``a_short`` runs first, as its name sorts first
-    among the nodes of the first level."""
-    (folder / "models").mkdir(parents=True)
-    (folder / "dbt_project.yml").write_text(
-        "name: order_check\nversion: '1.0'\nprofile: order_check\nmodel-paths: [models]\n", encoding="utf-8"
-    )
-    (folder / "profiles.yml").write_text(
-        f"order_check:\n  target: duckdb\n  outputs:\n    duckdb:\n      type: duckdb\n"
-        f"      path: {str(folder / 'w.duckdb')!r}\n      threads: 1\n",
-        encoding="utf-8",
-    )
-    (folder / "models" / "a_short.sql").write_text("select 1 as id", encoding="utf-8")
-    (folder / "models" / "b_chain_1.sql").write_text("select 1 as id", encoding="utf-8")
-    for link in range(2, 5):
-        (folder / "models" / f"b_chain_{link}.sql").write_text(
-            f"select id from {{{{ ref('b_chain_{link - 1}') }}}}", encoding="utf-8"
-        )
-    (folder / "models" / "schema.yml").write_text(
-        "version: 2\nmodels:\n  - name: a_short\n    columns:\n      - name: id\n"
-        "        data_tests: [not_null, unique]\n",
-        encoding="utf-8",
-    )
-    return folder
-
-
-def _order_of_build(folder: Path, env: dict[str, str]) -> list[str]:
-    build = subprocess.run(
-        [WRAPPER, "build", "--profiles-dir", str(folder), "--target-path", str(folder / "target")],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        env=env,
-        timeout=180,
-    )
-    assert build.returncode == 0, build.stdout + build.stderr
-    results = json.loads((folder / "target" / "run_results.json").read_text(encoding="utf-8"))["results"]
-    started = sorted(results, key=lambda result: result["timing"][0]["started_at"])
-    return [result["unique_id"].split(".")[2] for result in started]
-
-
-def test_the_warm_process_runs_the_longest_chain_first(tmp_path):
-    project = _project_of_a_short_and_a_long_branch(tmp_path / "project")
-    cold = _order_of_build(project, {**os.environ})
-    warm = dbt_warm.start()
-    try:
-        handed = _order_of_build(project, {**os.environ, dbt_warm.SOCKET_ENV: warm.name})
-        assert warm.process.wait(timeout=30) == 0
-    finally:
-        warm.close()
-
-    # dbt's own order: the first level by name, then in the order nodes became ready.
-    assert cold[:2] == ["a_short", "b_chain_1"]
-    # The warm process's: the chain of four until the short branch is as long as what is left
-    # of it (then by name), and the tests, which end no chain, last.
-    assert handed == [
-        "b_chain_1",
-        "b_chain_2",
-        "a_short",
-        "b_chain_3",
-        "b_chain_4",
-        "not_null_a_short_id",
-        "unique_a_short_id",
-    ]
-    assert sorted(handed) == sorted(cold)
