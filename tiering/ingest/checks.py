@@ -63,17 +63,20 @@ def column_check(column: Column) -> ColumnCheck:
     else:
         typed = f"try_cast({value_text} as {sql_type})"
         invalid = f"{value_text} is not null and {typed} is null"
+        # A value that casts is valid unless it holds what the contract refuses in a number.
+        typed_valid = f"{typed} is not null"
         if sql_type.startswith(NUMERIC_PREFIXES):
             # DuckDB's cast also reads 1_000, 1e3, 0x10 and rounds 1.6 to 2 or 1200.005 to
             # 1200.01; the contract takes digits, a sign and a point only.
-            invalid += f" or (src._has_odd_number and regexp_matches({value_text}, '[^{_NUMBER_CHARACTERS}]'))"
+            odd = f"regexp_matches({value_text}, '[^{_NUMBER_CHARACTERS}]')"
+            invalid += f" or (src._has_odd_number and {odd})"
+            typed_valid += f" and (not src._has_odd_number or not {odd})"
         reasons.append(
             f"case when {invalid} then "
             + _reason(column.name, f"{_quoted(value_text)} || ' is not a valid {sql_type}'")
             + " end"
         )
         # The other rules speak of a value that is valid: one reason per defect.
-        typed_valid = f"{typed} is not null and not ({invalid})"
         if sql_type in ("INTEGER", "BIGINT"):
             reasons.append(
                 f"case when {typed_valid} and strpos({value_text}, '.') > 0 then "
