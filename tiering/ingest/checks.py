@@ -89,13 +89,15 @@ def column_check(column: Column) -> ColumnCheck:
         if sql_type.startswith("DECIMAL"):
             # Decimal places written, trailing zeros aside; more than the column holds would be rounded.
             # Trailing zeros are only looked at (a new string per value) when more places are written.
-            places = (
-                f"case when strpos({value_text}, '.') = 0 "
-                f"or length({value_text}) - strpos({value_text}, '.') <= {scale} "
-                f"then 0 else length(rtrim({value_text}, '0')) - strpos({value_text}, '.') end"
+            # A valid number's text holds digits, sign and point only, so its length in bytes
+            # (strlen, kept with the string) is its length in characters (length, counted).
+            point = f"strpos({value_text}, '.')"
+            more_places = (
+                f"strlen({value_text}) - {point} > {scale} and {point} > 0 "
+                f"and length(rtrim({value_text}, '0')) - {point} > {scale}"
             )
             reasons.append(
-                f"case when {typed_valid} and {places} > {scale} then "
+                f"case when {typed_valid} and {more_places} then "
                 + _reason(column.name, f"{_quoted(value_text)} || ' has more than {scale} decimal places'")
                 + " end"
             )
