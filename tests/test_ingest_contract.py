@@ -120,6 +120,13 @@ CASES: dict[str, Case] = {
         0,
         [(1, "column amount_incl_tax: '1200.0050' has more than 2 decimal places")],
     ),
+    "an amount ending in its point loads": Case("erp_orders", [order(amount_incl_tax="1200.")], 1, []),
+    "a padded amount with three decimals": Case(
+        "erp_orders",
+        [order(amount_incl_tax=" +1200.125 ")],
+        0,
+        [(1, "column amount_incl_tax: '+1200.125' has more than 2 decimal places")],
+    ),
     "numbers padded with spaces load": Case("erp_orders", [order(amount_incl_tax=" 1200.50 ", line_no=" 2")], 1, []),
     "a tab before an amount": Case(
         "erp_orders",
