@@ -404,6 +404,29 @@ def test_orders_of_unknown_customers_or_products_and_after_the_as_of_date_are_co
     assert (future.unexpected_count, future.sample_values) == (1, ["2025-07-01"])
 
 
+@pytest.mark.parametrize("named", [views.MAX_NAMED_VALUES, 1])
+def test_unknown_references_count_alike_whether_the_view_names_them_or_looks_them_up(connection, monkeypatch, named):
+    """The view names the values that break a reference (up to MAX_NAMED_VALUES) instead of
+    looking every row up; past that it looks them up. Both count and sample alike."""
+    monkeypatch.setattr(views, "MAX_NAMED_VALUES", named)
+    line = ("SO1", 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
+    rows = [
+        line,
+        *[(f"SO{n}", 1, customer, *line[3:]) for n, customer in enumerate(["ERP'404", "ERP404", "ERP404"], 2)],
+    ]
+    create_table(connection, "erp_orders", rows)
+    create_table(connection, "erp_customers", CLEAN_ROWS["erp_customers"])
+    create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
+
+    result = validate.validate_table(connection, "erp_orders", "erp_orders", as_of=date(2025, 6, 30))
+
+    unknown_customer = outcome(result, "expect_column_values_to_be_null", "erp_customer_id_not_in_erp_customers")
+    assert (unknown_customer.unexpected_count, sorted(unknown_customer.sample_values)) == (3, ["ERP'404", "ERP404"])
+    assert outcome(result, "expect_column_values_to_be_null", "product_id_not_in_erp_products").unexpected_count == 0
+    (view_sql,) = connection.execute("select sql from duckdb_views() where view_name = 'erp_orders'").fetchall()[0]
+    assert ("select erp_customer_id from" in view_sql.lower()) == (named == 1)
+
+
 def test_the_demo_generators_planted_defects_are_counted_exactly_by_the_gx_path(tmp_path):
     """Generated files, landed by the real ingest, validated by the GX SQL path we run."""
     from tiering.demo.generate import generate_demo_extracts
