@@ -38,8 +38,27 @@ def _after_as_of(column: str) -> str:
 
 
 def _unknown(column: str, entity: str, key: str) -> str:
-    # The derived column's name must be <column>_not_in_<entity>: see _named_references.
     return f"case when {column} not in (select {key} from {{{entity}}}) then {column} end"
+
+
+# The reference checks per suite: name -> (the column, the entity its value must be found in,
+# that entity's key). Each is a derived column (below) that holds the column's value.
+REFERENCES: dict[str, dict[str, tuple[str, str, str]]] = {
+    "erp_orders": {
+        "erp_customer_id_not_in_erp_customers": ("erp_customer_id", "erp_customers", "erp_customer_id"),
+        "product_id_not_in_erp_products": ("product_id", "erp_products", "product_id"),
+    },
+    "erp_receivables": {
+        "erp_customer_id_not_in_erp_customers": ("erp_customer_id", "erp_customers", "erp_customer_id"),
+    },
+    "crm_complaints": {
+        "crm_customer_id_not_in_crm_customers": ("crm_customer_id", "crm_customers", "crm_customer_id"),
+    },
+}
+
+
+def _references(entity: str) -> dict[str, str]:
+    return {name: _unknown(*reference) for name, reference in REFERENCES[entity].items()}
 
 
 _HALF_WIDTH = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -83,17 +102,16 @@ DERIVED_COLUMNS: dict[str, dict[str, str]] = {
     },
     "erp_orders": {
         "order_date_after_as_of": _after_as_of("order_date"),
-        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
-        "product_id_not_in_erp_products": _unknown("product_id", "erp_products", "product_id"),
+        **_references("erp_orders"),
     },
     "erp_receivables": {
         "invoice_date_after_as_of": _after_as_of("invoice_date"),
         "paid_date_after_as_of": _after_as_of("paid_date"),
-        "erp_customer_id_not_in_erp_customers": _unknown("erp_customer_id", "erp_customers", "erp_customer_id"),
+        **_references("erp_receivables"),
     },
     "crm_complaints": {
         "opened_at_after_as_of": _after_as_of("opened_at"),
-        "crm_customer_id_not_in_crm_customers": _unknown("crm_customer_id", "crm_customers", "crm_customer_id"),
+        **_references("crm_complaints"),
     },
 }
 
@@ -140,7 +158,7 @@ def derived_columns(
 
 
 def _named_references(
-    connection: duckdb.DuckDBPyConnection, derived: dict[str, str], source: str, where: str
+    connection: duckdb.DuckDBPyConnection, entity: str, derived: dict[str, str], source: str, where: str
 ) -> dict[str, str]:
     """The reference checks of ``derived`` with the values that break them named in the SQL.
 
@@ -153,10 +171,10 @@ def _named_references(
     than MAX_NAMED_VALUES values break keeps the lookup.
     """
     named = dict(derived)
-    for name, sql in derived.items():
-        column, _, _ = name.partition("_not_in_")
-        if "(select " not in sql or not column or not re.fullmatch(r"[a-z_][a-z0-9_]*", column):
+    for name, (column, _, _) in REFERENCES.get(entity, {}).items():
+        if name not in derived:  # its input or the referenced table is missing
             continue
+        sql = derived[name]
         values = [
             value
             for (value,) in connection.execute(
@@ -203,7 +221,7 @@ def create_checked_view(
         ).fetchall()[0]
         if others:
             where = f" where {BATCH_COLUMN} = '{batch_id.replace(chr(39), chr(39) * 2)}'"
-    derived = _named_references(connection, derived, source, where)
+    derived = _named_references(connection, entity, derived, source, where)
     selects = ["*", *(f"({sql}) as {quote(name)}" for name, sql in derived.items())]
     connection.execute(f"create schema if not exists {QUALITY_SCHEMA}")
     view = f"{QUALITY_SCHEMA}.{quote(entity)}"
