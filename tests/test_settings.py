@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import duckdb
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, run_dbt
 from tiering import settings
 
 CASES = {
@@ -88,3 +91,25 @@ def test_dbt_run_by_hand_falls_back_to_the_pipelines_memory_limit():
     example = (REPO_ROOT / ".env.example").read_text(encoding="utf-8")
     assert f"var('memory_limit', '{settings.DEFAULT_MEMORY_LIMIT}')" in profile
     assert f"TIERING_MEMORY_LIMIT={settings.DEFAULT_MEMORY_LIMIT}\n" in example
+
+
+def test_dbt_opens_the_warehouse_with_the_memory_limit_of_its_vars_and_in_any_row_order(tmp_path):
+    # Both are given when dbt-duckdb opens the database, not per model: what every model's
+    # query sees is what DuckDB itself reports.
+    shown = run_dbt(
+        [
+            "show",
+            "--quiet",
+            "--output",
+            "json",
+            "--inline",
+            "select current_setting('memory_limit') as memory_limit, "
+            "current_setting('preserve_insertion_order') as preserve_insertion_order",
+        ],
+        tmp_path,
+        {"memory_limit": "1GB"},
+    )
+    row = json.loads(shown.stdout)["show"][0]
+    with duckdb.connect(config={"memory_limit": "1GB"}) as connection:
+        (expected,) = connection.execute("select current_setting('memory_limit')").fetchall()[0]
+    assert (row["memory_limit"], row["preserve_insertion_order"]) == (expected, False)
