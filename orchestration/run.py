@@ -161,6 +161,17 @@ def _dbt_node_count() -> int:
     return sum(1 for node in manifest["nodes"].values() if node["resource_type"] in kinds)
 
 
+def without_dbt_core() -> None:
+    """Keep dbt-core out of this process, which never runs dbt: the build runs in a process of
+    its own (orchestration/dbt_warm.py), and this one reads only dbt's manifest and the events
+    it prints. dagster-dbt imports dbt-core whenever it can (about 1.2 s of every run's start:
+    dbt's contracts and adapters) and then selects the project's nodes with dbt's own selector;
+    when dbt-core cannot be imported it reads the same nodes from the manifest and names dbt's
+    statuses and node types with copies of its own (tests/test_defs.py checks that the
+    asset graph is the same). Call it before Dagster's definitions are imported."""
+    sys.modules.setdefault("dbt", None)  # None in sys.modules: `import dbt...` raises ImportError
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestration.run", description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -238,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    without_dbt_core()
     code = main()
     # Everything is committed and the instance closed. Skip the interpreter's teardown of the
     # modules the run loaded (Dagster, dbt, Great Expectations), which takes a second or two.

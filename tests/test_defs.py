@@ -1,11 +1,14 @@
 """The Dagster code location loads, and holds the job, schedule, sensor and checks it should."""
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import dagster as dg
 
 from orchestration.definitions import defs
+from tests.conftest import REPO_ROOT
 
 
 def test_definitions_load():
@@ -145,3 +148,60 @@ def test_each_configuration_starts_its_builds_from_its_own_saved_dbt_parse(tmp_p
     assert (following / "partial_parse.msgpack").read_bytes() == b"the nightly parse"
     backfill_build = dbt_invocation.build_target("4e5f6a7b-run", backfill)
     assert (backfill_build / "partial_parse.msgpack").read_bytes() == b"the backfill parse"
+
+
+_DESCRIBE_GRAPH = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+if sys.argv[1] == "without":
+    from orchestration.run import without_dbt_core
+    without_dbt_core()
+from orchestration.definitions import defs
+graph = defs.resolve_asset_graph()
+assets = {}
+for key in graph.get_all_asset_keys():
+    node = graph.get(key)
+    assets[key.to_user_string()] = {
+        "parents": sorted(parent.to_user_string() for parent in node.parent_keys),
+        "group": node.group_name,
+        "description": node.description,
+        "tags": node.tags,
+        "kinds": sorted(node.kinds),
+        "metadata": sorted(node.metadata),
+        "owners": sorted(node.owners),
+        "checks": sorted(check.to_user_string() for check in node.check_keys),
+    }
+checks = {
+    check.to_user_string(): [graph.get_check_spec(check).blocking, graph.get_check_spec(check).description]
+    for check in graph.asset_check_keys
+}
+job = defs.resolve_job_def("nightly_tiering")
+print(json.dumps({
+    "dbt_core_imported": sys.modules.get("dbt") is not None,
+    "assets": assets,
+    "checks": checks,
+    "job": sorted(key.to_user_string() for key in job.asset_layer.executable_asset_keys),
+}, sort_keys=True, default=str))
+"""
+
+
+def test_the_job_process_builds_the_same_asset_graph_without_dbt_core():
+    # `python -m orchestration.run` keeps dbt-core out of its process; dagster-dbt then reads the
+    # project's nodes from the manifest instead of selecting them with dbt.
+    described = {
+        mode: json.loads(
+            subprocess.run(
+                [sys.executable, "-c", _DESCRIBE_GRAPH, mode],
+                cwd=REPO_ROOT,
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=300,
+            ).stdout
+        )
+        for mode in ("with", "without")
+    }
+    with_dbt, without_dbt = described["with"], described["without"]
+    assert (with_dbt.pop("dbt_core_imported"), without_dbt.pop("dbt_core_imported")) == (True, False)
+    assert len(with_dbt["assets"]) > 60 and len(with_dbt["checks"]) > 150
+    assert without_dbt == with_dbt

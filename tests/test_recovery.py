@@ -369,3 +369,23 @@ def test_a_broken_rubric_stops_the_run_before_anything_loads(night):
         "select count(*) from raw._ingested_files where batch_id not in "
         "(select batch_id from raw._ingested_files where status = 'accepted')",
     ) == [(0,)]
+
+
+def test_a_dbt_test_that_fails_stops_the_run_before_anything_is_published(night, tmp_path):
+    # Two USD rates for the same days: no rubric check reads currency_rates; the dbt test
+    # assert_currency_rates_do_not_overlap (an error) fails in the build, as the job's process
+    # (which keeps dbt-core out) reads dbt's events.
+    landing, data_dir = night
+    seeds = tmp_path / "seeds"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "seeds", seeds)
+    with (seeds / "currency_rates.csv").open("a", encoding="utf-8") as rates:
+        rates.write("USD,2026-03-01,2026-04-30,7.2000,a second rate for days that have one\n")
+    before = serving_state(data_dir)
+
+    failed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_SEEDS_DIR=str(seeds))
+
+    assert failed.returncode == 1, output(failed)[-3000:]
+    assert "✗ dbt build (models and tests)" in failed.stdout
+    assert "assert_currency_rates_do_not_overlap" in failed.stdout
+    assert "publish" not in failed.stdout.split("✗ dbt build")[1].split("The run failed")[0]
+    assert serving_state(data_dir) == before
