@@ -164,7 +164,7 @@ def _dbt_node_count() -> int:
 def without_dbt_core() -> None:
     """Keep dbt-core out of this process, which never runs dbt: the build runs in a process of
     its own (orchestration/dbt_warm.py), and this one reads only dbt's manifest and the events
-    it prints. dagster-dbt imports dbt-core whenever it can (about 1.2 s of every run's start:
+    it prints. dagster-dbt imports dbt-core whenever it can (about 1.4 s of every run's start:
     dbt's contracts and adapters) and then selects the project's nodes with dbt's own selector;
     when dbt-core cannot be imported it reads the same nodes from the manifest and names dbt's
     statuses and node types with copies of its own (tests/test_defs.py checks that the
