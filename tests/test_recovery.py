@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -389,3 +390,43 @@ def test_a_dbt_test_that_fails_stops_the_run_before_anything_is_published(night,
     assert "assert_currency_rates_do_not_overlap" in failed.stdout
     assert "publish" not in failed.stdout.split("✗ dbt build")[1].split("The run failed")[0]
     assert serving_state(data_dir) == before
+
+
+def test_the_extracts_load_in_the_order_the_steps_run(good_night):
+    # The loader loads one step ahead in the order it predicts; a wrong prediction would only
+    # cost the overlap, but the steps' order is what the ledger's load sequence has always been.
+    from orchestration.defs import load_ahead
+    from orchestration.defs.assets.ingest import _step_name
+    from tiering.quality.views import referenced_entities
+
+    _, data_dir = good_night
+    [log] = (data_dir / "logs").glob(f"{FIRST_NIGHT}_*.log")
+    started = re.findall(r'Started execution of step "raw__(?!_)(\w+)"', log.read_text(encoding="utf-8"))
+    names = list(ENTITIES)
+
+    assert started == load_ahead.step_order(names, {name: referenced_entities(name) for name in names}, _step_name)
+    assert [
+        entity for (entity,) in warehouse(data_dir, "select entity from raw._ingested_files order by load_seq")
+    ] == (started)
+
+
+def test_a_step_that_fails_while_the_next_extract_loads_ahead_leaves_nothing_of_the_run(night):
+    landing, data_dir = night
+    (landing / "erp_products_2026-03-31.csv").write_text(
+        f"{PRODUCTS_HEADER}\nP90001,新品,五金,true\n", encoding="utf-8"
+    )
+    before = serving_state(data_dir)
+
+    failed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_FAIL_AT="ingest:erp_customers:loaded")
+
+    assert failed.returncode == 1
+    assert "failure injected at ingest:erp_customers:loaded" in output(failed)
+    assert serving_state(data_dir) == before
+    # erp_products, the next step's, may have loaded ahead: it is taken back out with the rest.
+    assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(0,)]
+    assert warehouse(data_dir, "select count(*) from raw._ingested_files where status = 'pending'") == [(0,)]
+
+    assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
+    assert warehouse(
+        data_dir, "select status from raw._ingested_files where source_file = 'erp_products_2026-03-31.csv'"
+    ) == [("accepted",)]

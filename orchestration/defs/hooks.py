@@ -32,9 +32,11 @@ def roll_back_deliveries(context: dg.HookContext) -> None:
     """A failed step takes the run's pending deliveries back out of the raw tables, so the
     warehouse is as before the run and the next run (with a corrected file) needs no hand work.
     A run killed before this hook runs is rolled back by the next run's first step."""
+    from orchestration.defs import load_ahead
     from tiering.ingest import ledger
     from tiering.warehouse import connect_when_free
 
+    load_ahead.stop(context.run_id)  # a load one step ahead finishes first; none starts after it
     config = _settings(context)
     if not config.warehouse_path.exists():
         return

@@ -17,12 +17,13 @@ from datetime import datetime
 import dagster as dg
 import duckdb
 
+from orchestration.defs import load_ahead
 from orchestration.defs.assets.rubric import RUBRIC_CHECK_KEY
 from orchestration.defs.config import ONE_DATE_PER_RUN, TieringConfig, as_of_partitions
 from orchestration.defs.metadata import OWNERS
 from orchestration.defs.warehouse import WarehouseLock
 from tiering import settings
-from tiering.faults import crash_point
+from tiering.faults import crash_point, fail_point
 from tiering.ingest import ledger
 from tiering.ingest.contract import ENTITIES, Entity
 from tiering.ingest.landing import NOT_LOADED, inventory
@@ -216,6 +217,7 @@ def ingest_key(entity: Entity) -> dg.AssetKey:
 
 def _roll_back(config: settings.Settings, run_id: str, reason: str) -> str:
     """Take this run's deliveries back out of the raw tables; names them for the error."""
+    load_ahead.stop(run_id)
     with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
         removed = ledger.rollback_batch(connection, run_id, reason)
     return ", ".join(delivery.source_file for delivery in removed) or "none"
@@ -239,6 +241,39 @@ def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, 
         work_dir=config.spark_dir / "checks",
         batch_id=run_id,
     )
+
+
+def _step_name(entity_name: str) -> str:
+    return ingest_key(ENTITIES[entity_name]).to_python_identifier()
+
+
+def _planned_entities(context: dg.AssetExecutionContext) -> list[str]:
+    """The entities whose ingest steps this run executes, in the order the executor runs them."""
+    steps = context.dagster_run.step_keys_to_execute
+    planned = set(steps) if steps else set(context.job_def.graph.node_dict)
+    names = [name for name in ENTITIES if _step_name(name) in planned]
+    return load_ahead.step_order(names, {name: referenced_entities(name) for name in names}, _step_name)
+
+
+def _load(context: dg.AssetExecutionContext, config: settings.Settings, entity: Entity):
+    """The entity's files loaded, by the run's loader (one step ahead, ``load_ahead``)."""
+
+    def load(entity_name: str):
+        return ingest_entity(
+            config.warehouse_path,
+            config.landing_dir,
+            entity_name,
+            batch_id=context.run_id,
+            seeds_dir=config.seeds_dir,
+            duckdb_config=config.duckdb_config,
+            sources=config.sources,
+        )
+
+    loader = load_ahead.for_run(context.run_id, lambda: load_ahead.LoadAhead(load, _planned_entities(context)))
+    try:
+        return loader.take(entity.name)
+    finally:
+        load_ahead.taken(context.run_id)
 
 
 def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
@@ -281,15 +316,14 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         config = tiering.settings(context)
         quality.preload()  # GX imports while DuckDB reads the files
         try:
-            result = ingest_entity(
-                config.warehouse_path,
-                config.landing_dir,
-                entity.name,
-                batch_id=context.run_id,
-                seeds_dir=config.seeds_dir,
-                duckdb_config=config.duckdb_config,
-                sources=config.sources,
-            )
+            yield from _land_and_check(context, config)
+        except Exception:
+            load_ahead.stop(context.run_id)  # nothing more loads once a step has failed
+            raise
+
+    def _land_and_check(context: dg.AssetExecutionContext, config: settings.Settings):
+        try:
+            result = _load(context, config, entity)
         except ContractError as error:
             taken_back = _roll_back(config, context.run_id, f"{entity.name}: {error}")
             raise dg.Failure(
@@ -297,6 +331,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
                 f"back out: {taken_back}. Replace the file in {config.landing_dir} and run again."
             ) from error
         crash_point(f"ingest:{entity.name}:loaded")
+        fail_point(f"ingest:{entity.name}:loaded")
         with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
             outcome = _validate(connection, config, entity, context.run_id)
