@@ -59,20 +59,41 @@ def test_the_next_entity_loads_while_a_step_works_on_its_own():
     assert loader.done
 
 
-def test_a_step_ahead_of_the_loader_loads_its_own_entity_after_the_load_under_way():
+def test_a_step_ahead_of_the_foreseen_order_has_its_entity_loaded_next():
     loads = Loads(hold="a")
     loader = load_ahead.LoadAhead(loads, ["a", "b", "c"])
     assert loads.started["a"].wait(WAIT)
+    results = []
 
-    taker = threading.Thread(target=lambda: loader.take("c"), name="step c")
+    taker = threading.Thread(target=lambda: results.append(loader.take("c")), name="step c")
+    taker.start()
+    taker.join(0.2)
+    assert taker.is_alive()  # c waits for a, the load under way
+    loads.release.set()
+    taker.join(WAIT)
+
+    assert not taker.is_alive() and results == ["loaded c"]
+    assert loader.take("a") == "loaded a"
+    assert loader.take("b") == "loaded b"
+    assert [entity for entity, _ in loads.calls] == ["a", "c", "b"]
+    assert loads.most_at_once == 1
+
+
+def test_a_step_waiting_behind_a_load_that_fails_loads_its_own_entity():
+    loads = Loads(fail="a", hold="a")
+    loader = load_ahead.LoadAhead(loads, ["a", "b"])
+    assert loads.started["a"].wait(WAIT)
+    results = []
+
+    taker = threading.Thread(target=lambda: results.append(loader.take("b")), name="step b")
     taker.start()
     loads.release.set()
     taker.join(WAIT)
 
-    assert loader.take("a") == "loaded a"
-    assert loader.take("b") == "loaded b"
-    assert ("c", "step c") in loads.calls and ("c", "load-ahead") not in loads.calls
-    assert loads.most_at_once == 1
+    assert not taker.is_alive() and results == ["loaded b"]
+    assert loads.calls == [("a", "load-ahead"), ("b", "step b")]
+    with pytest.raises(ValueError, match="a: the file breaks the contract"):
+        loader.take("a")
 
 
 def test_a_failed_load_is_raised_by_its_step_and_the_later_steps_load_their_own():
@@ -89,7 +110,7 @@ def test_a_failed_load_is_raised_by_its_step_and_the_later_steps_load_their_own(
     assert not loads.started["d"].is_set()  # nothing is loaded that no step asked for
 
 
-def test_stop_waits_for_the_load_under_way_and_starts_no_other():
+def test_stop_waits_for_the_load_under_way_and_forgets_what_no_step_took():
     loads = Loads(hold="b")
     loader = load_ahead.LoadAhead(loads, ["a", "b", "c"])
     assert loader.take("a") == "loaded a"
@@ -104,21 +125,27 @@ def test_stop_waits_for_the_load_under_way_and_starts_no_other():
 
     assert not stopper.is_alive()
     assert not loads.started["c"].is_set()
-    assert loader.take("b") == "loaded b"  # what was loaded is handed over, for the rollback to count
+    # The rollback after a stop removes b's delivery: its step loads it again, as does c's.
+    assert loader.take("b") == "loaded b"
     assert loader.take("c") == "loaded c"
-    assert loads.calls[-1] == ("c", threading.current_thread().name)
+    here = threading.current_thread().name
+    assert loads.calls == [("a", "load-ahead"), ("b", "load-ahead"), ("b", here), ("c", here)]
 
 
 def test_a_stopped_loader_stays_the_runs_so_later_steps_load_their_own():
     loads = Loads()
-    started = load_ahead.for_run("run-1", lambda: load_ahead.LoadAhead(loads, ["a"]))
-    load_ahead.stop("run-1")
-    again = load_ahead.for_run("run-1", lambda: load_ahead.LoadAhead(loads, ["b"]))
+    started = load_ahead.for_run("stopped-run", lambda: load_ahead.LoadAhead(loads, ["a"]))
+    load_ahead.stop("stopped-run")
+    again = load_ahead.for_run("stopped-run", lambda: load_ahead.LoadAhead(loads, ["b"]))
 
     assert again is started
     assert again.take("a") == "loaded a"
-    load_ahead.taken("run-1")
-    assert load_ahead.for_run("run-1", lambda: load_ahead.LoadAhead(loads, [])) is not started
+    load_ahead.taken("stopped-run")  # every step took its load: the run's loader is forgotten
+    fresh = load_ahead.for_run("stopped-run", lambda: load_ahead.LoadAhead(loads, []))
+    assert fresh is not started
+    load_ahead.taken("stopped-run")
+    assert load_ahead.for_run("stopped-run", lambda: started) is started
+    load_ahead.taken("stopped-run")
 
 
 def test_the_order_is_the_executors():

@@ -410,23 +410,33 @@ def test_the_extracts_load_in_the_order_the_steps_run(good_night):
     ] == (started)
 
 
-def test_a_step_that_fails_while_the_next_extract_loads_ahead_leaves_nothing_of_the_run(night):
+def test_a_step_that_fails_while_later_extracts_load_ahead_leaves_nothing_of_the_run(night):
     landing, data_dir = night
     (landing / "erp_products_2026-03-31.csv").write_text(
         f"{PRODUCTS_HEADER}\nP90001,新品,五金,true\n", encoding="utf-8"
     )
+    # One more order line, for the loader to load while erp_products' step fails (or not yet:
+    # either way nothing of it may stay). Its step depends on erp_products' and never runs.
+    [first_night_orders] = landing.glob("erp_orders_*.csv")
+    with first_night_orders.open(encoding="utf-8", newline="") as handle:
+        header, row = list(csv.reader(handle))[:2]
+    row[header.index("order_id")] = "AHEAD0001"
+    with (landing / "erp_orders_2026-03-31.csv").open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, row])
     before = serving_state(data_dir)
 
-    failed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_FAIL_AT="ingest:erp_customers:loaded")
+    failed = run_job(landing, data_dir, SECOND_NIGHT, TIERING_FAIL_AT="ingest:erp_products:loaded")
 
     assert failed.returncode == 1
-    assert "failure injected at ingest:erp_customers:loaded" in output(failed)
+    assert "failure injected at ingest:erp_products:loaded" in output(failed)
     assert serving_state(data_dir) == before
-    # erp_products, the next step's, may have loaded ahead: it is taken back out with the rest.
     assert warehouse(data_dir, "select count(*) from raw.erp_products where product_id = 'P90001'") == [(0,)]
+    assert warehouse(data_dir, "select count(*) from raw.erp_orders where order_id = 'AHEAD0001'") == [(0,)]
     assert warehouse(data_dir, "select count(*) from raw._ingested_files where status = 'pending'") == [(0,)]
 
     assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
     assert warehouse(
-        data_dir, "select status from raw._ingested_files where source_file = 'erp_products_2026-03-31.csv'"
-    ) == [("accepted",)]
+        data_dir,
+        "select source_file, status from raw._ingested_files where source_file like '%2026-03-31%' order by 1",
+    ) == [("erp_orders_2026-03-31.csv", "accepted"), ("erp_products_2026-03-31.csv", "accepted")]
+    assert warehouse(data_dir, "select count(*) from raw.erp_orders where order_id = 'AHEAD0001'") == [(1,)]

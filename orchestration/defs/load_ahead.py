@@ -34,6 +34,11 @@ _RUNS: dict[str, LoadAhead] = {}
 _RUNS_LOCK = threading.Lock()
 
 
+class _Withdrawn(Exception):
+    """The loader will not load this entity (it stopped), or its load was rolled back: the
+    step loads it itself."""
+
+
 class LoadAhead:
     """Loads ``entities`` in order in a background thread, one at a time; ``take(entity)``
     returns (or raises) what ``load(entity)`` did."""
@@ -42,7 +47,7 @@ class LoadAhead:
         self._load = load
         self._queue = list(entities)
         self._untaken = set(self._queue)
-        self._futures: dict[str, Future] = {}
+        self._futures: dict[str, Future] = {entity: Future() for entity in self._queue}
         self._state = threading.Lock()
         # One load at a time, the loader's or a step's: a delivery's load sequence is the
         # ledger's highest plus one.
@@ -56,9 +61,14 @@ class LoadAhead:
             if self._stopped or not self._queue:
                 return None
             entity = self._queue.pop(0)
-            future: Future = Future()
-            self._futures[entity] = future
-            return entity, future
+            return entity, self._futures[entity]
+
+    def _withdraw(self, entities: Iterable[str]) -> None:
+        """Called with ``_state`` held: these entities' steps load their own."""
+        for entity in list(entities):
+            future = self._futures.pop(entity, None)
+            if future is not None and not future.done():
+                future.set_exception(_Withdrawn(entity))
 
     def _run(self) -> None:
         while (item := self._next()) is not None:
@@ -67,33 +77,43 @@ class LoadAhead:
                 try:
                     result = self._load(entity)
                 except BaseException as error:  # handed to the entity's step, which raises it
+                    future.set_exception(error)
                     with self._state:
                         self._stopped = True
+                        self._withdraw(self._queue)
                         self._queue.clear()
-                    future.set_exception(error)
                     return
             future.set_result(result)
 
     def take(self, entity: str) -> Any:
-        """The entity's load: the loader's (waiting for it if under way), or, when the loader
-        has not started it, loaded here after the load under way."""
+        """The entity's load: the loader's (next in line if not started, waited for if under
+        way), or, when the loader will not load it, loaded here after the load under way."""
         with self._state:
             self._untaken.discard(entity)
             future = self._futures.get(entity)
-            if future is None and entity in self._queue:
+            if entity in self._queue:  # the steps' order was not the one foreseen
                 self._queue.remove(entity)
+                self._queue.insert(0, entity)
         if future is not None:
-            return future.result()
+            try:
+                return future.result()
+            except _Withdrawn:
+                pass
         with self._loading:
             return self._load(entity)
 
     def stop(self) -> None:
-        """Start no further load, and wait for the one under way."""
+        """Start no further load and wait for the one under way. Loads that no step has taken
+        yet are forgotten: the rollback that follows removes them, and their steps, if they
+        run, load their files again."""
         with self._state:
             self._stopped = True
+            self._withdraw(self._queue)
             self._queue.clear()
         if self._thread is not threading.current_thread():
             self._thread.join()
+        with self._state:
+            self._withdraw(self._untaken)
 
     @property
     def done(self) -> bool:

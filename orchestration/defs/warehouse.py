@@ -32,6 +32,10 @@ class WarehouseLock(dg.ConfigurableResource):
             raise dg.Failure(description=str(error)) from error
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        from orchestration.defs import load_ahead
+
+        if context.run_id:  # a run ended or terminated: its loads end before its lock
+            load_ahead.stop(context.run_id)
         if self._stack is not None:
             self._stack.close()
             self._stack = None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = [
     "RAW_SCHEMA",
     "ContractError",
     "EntityResult",
+    "INSERTION_ORDER_OFF",
     "FileResult",
     "ensure_raw_schema",
     "ingest_entity",
@@ -54,6 +56,12 @@ __all__ = [
 
 # Exchange rates for order lines in another currency than CNY: a seed, dated.
 CURRENCY_RATES_SEED = "currency_rates.csv"
+
+# Held while a load copies rows into raw without insertion order, a setting of the whole
+# database (every connection of the process to the warehouse): a query whose answer follows
+# the rows' order, run in another thread meanwhile (the validation of the entity before,
+# tiering's ingest steps loading one ahead), takes it first.
+INSERTION_ORDER_OFF = threading.Lock()
 
 
 class ContractError(ValueError):
@@ -434,16 +442,19 @@ def _insert_rows_and_quarantine(connection: duckdb.DuckDBPyConnection, entity: E
     columns = ", ".join(entity.column_names)
     # The scratch table is written in file order and never read in order again, so the copy
     # into the raw table may write in parallel.
-    connection.execute("set preserve_insertion_order = false")
-    connection.execute(
-        f"""
-        insert into {RAW_SCHEMA}.{entity.name}
-        select {columns}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
-               {lineage["_batch_id"]}, {lineage["_load_seq"]}, {lineage["_loaded_at"]}
-        from _landing_positioned where reason is null
-        """
-    )
-    connection.execute("reset preserve_insertion_order")
+    with INSERTION_ORDER_OFF:
+        connection.execute("set preserve_insertion_order = false")
+        try:
+            connection.execute(
+                f"""
+                insert into {RAW_SCHEMA}.{entity.name}
+                select {columns}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
+                       {lineage["_batch_id"]}, {lineage["_load_seq"]}, {lineage["_loaded_at"]}
+                from _landing_positioned where reason is null
+                """
+            )
+        finally:
+            connection.execute("reset preserve_insertion_order")
     connection.execute(
         f"""
         insert into {RAW_SCHEMA}._quarantine

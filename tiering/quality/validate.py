@@ -135,6 +135,11 @@ def _gx() -> Any:
     return great_expectations
 
 
+def wait_for_import() -> None:
+    """Return once GX is imported (by ``preload()``'s thread, or here)."""
+    _gx()
+
+
 def preload() -> None:
     """Start importing GX (seconds of it) in the background, e.g. while DuckDB reads a file.
 

@@ -27,7 +27,7 @@ from tiering.faults import crash_point, fail_point
 from tiering.ingest import ledger
 from tiering.ingest.contract import ENTITIES, Entity
 from tiering.ingest.landing import NOT_LOADED, inventory
-from tiering.ingest.load import ContractError, EntityResult, ingest_entity
+from tiering.ingest.load import INSERTION_ORDER_OFF, ContractError, EntityResult, ingest_entity
 from tiering.quality import validate as quality
 from tiering.quality.views import referenced_entities
 from tiering.sources.profiles import ProfileError, load_profiles
@@ -317,7 +317,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         quality.preload()  # GX imports while DuckDB reads the files
         try:
             yield from _land_and_check(context, config)
-        except Exception:
+        except BaseException:  # a failure, or the run terminated
             load_ahead.stop(context.run_id)  # nothing more loads once a step has failed
             raise
 
@@ -334,7 +334,11 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         fail_point(f"ingest:{entity.name}:loaded")
         with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
-            outcome = _validate(connection, config, entity, context.run_id)
+            quality.wait_for_import()
+            # Never while the loader's insert runs without insertion order (a setting of the
+            # whole database): the samples of failing values follow the rows' order.
+            with INSERTION_ORDER_OFF:
+                outcome = _validate(connection, config, entity, context.run_id)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
             quality.record_outcome(
