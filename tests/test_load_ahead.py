@@ -162,3 +162,30 @@ def test_the_order_is_the_executors():
         "erp_orders",
     ]
     assert load_ahead.step_order(["b", "a", "c"], {"a": ["c"]}, str) == ["b", "c", "a"]
+
+
+def test_the_warehouse_stays_open_while_the_loader_works_and_closes_after(tmp_path):
+    # Two threads opening and closing a DuckDB file's connections can collide ("Unique file
+    # handle conflict") when one opens as the other closes the last: the loader holds one.
+    import duckdb
+
+    path = str(tmp_path / "warehouse.duckdb")
+    hold = duckdb.connect(path)
+    hold.execute("create table loaded (entity varchar)")
+
+    def load(entity: str) -> str:
+        with duckdb.connect(path) as connection:
+            connection.execute("insert into loaded values (?)", [entity])
+        return entity
+
+    loader = load_ahead.LoadAhead(load, [f"e{i}" for i in range(200)], hold=hold)
+    for i in range(200):
+        assert loader.take(f"e{i}") == f"e{i}"
+        with duckdb.connect(path) as connection:  # the step's own connection, meanwhile
+            assert connection.execute("select count(*) from loaded where entity = ?", [f"e{i}"]).fetchall() == [(1,)]
+    loader.stop()
+
+    with pytest.raises(duckdb.ConnectionException):
+        hold.execute("select 1")
+    with duckdb.connect(path, read_only=True) as connection:
+        assert connection.execute("select count(*) from loaded").fetchall() == [(200,)]

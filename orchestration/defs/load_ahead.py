@@ -43,8 +43,13 @@ class LoadAhead:
     """Loads ``entities`` in order in a background thread, one at a time; ``take(entity)``
     returns (or raises) what ``load(entity)`` did."""
 
-    def __init__(self, load: Callable[[str], Any], entities: Iterable[str]):
+    def __init__(self, load: Callable[[str], Any], entities: Iterable[str], *, hold: Any = None):
         self._load = load
+        # ``hold``: a connection to the warehouse, open until the loader is stopped, so that
+        # the database stays open while two threads open and close connections to it (in
+        # DuckDB, a connection opened as another thread closes the file's last one can fail
+        # with "Unique file handle conflict"). Closed by ``stop``, after the loader's thread.
+        self._hold = hold
         self._queue = list(entities)
         self._untaken = set(self._queue)
         self._futures: dict[str, Future] = {entity: Future() for entity in self._queue}
@@ -114,6 +119,9 @@ class LoadAhead:
             self._thread.join()
         with self._state:
             self._withdraw(self._untaken)
+            hold, self._hold = self._hold, None
+        if hold is not None:
+            hold.close()
 
     @property
     def done(self) -> bool:

@@ -269,7 +269,11 @@ def _load(context: dg.AssetExecutionContext, config: settings.Settings, entity: 
             sources=config.sources,
         )
 
-    loader = load_ahead.for_run(context.run_id, lambda: load_ahead.LoadAhead(load, _planned_entities(context)))
+    def start() -> load_ahead.LoadAhead:
+        hold = duckdb.connect(str(config.warehouse_path), config=config.duckdb_config)
+        return load_ahead.LoadAhead(load, _planned_entities(context), hold=hold)
+
+    loader = load_ahead.for_run(context.run_id, start)
     try:
         return loader.take(entity.name)
     finally:
