@@ -1,23 +1,30 @@
-"""The run's extracts loaded one step ahead: while an entity's step checks what it landed
-(Great Expectations, which is mostly Python), the next entity's files load into DuckDB.
+"""The run's extracts loaded ahead of their steps: while an entity's step checks what it
+landed (Great Expectations, which is mostly Python), the next entities' files load into DuckDB.
 
 The ingest steps run one after another in one process (``jobs.py``). Each step loads its
 entity's files, then validates them. Validating is Python for much of its time (and the first
 step also waits for Great Expectations' import), while DuckDB's load of the next entity
 needs no Python at all. So the first ingest step of a run starts a loader thread that loads
-the run's entities in the order their steps run; each step takes its entity's result from it,
-waiting while that load is under way. The loads stay one at a time, in the steps' order, and
-are the very calls a step would make (``ingest_entity``): the same rows, quarantine, ledger
-and load sequence.
+the run's entities, one after another, in the order their steps run; each step takes its
+entity's result from it, waiting while that load is under way. The loads stay one at a time,
+in the steps' order, and are the very calls a step would make (``ingest_entity``): the same
+rows, quarantine, ledger and load sequence.
 
 Only the overlap is new, and the loader gives way whenever anything goes wrong:
 
-- a step whose entity the loader has not started loads it itself (after the load under way);
+- a step whose entity is not the next one the loader foresaw has it loaded next;
 - a load that fails stops the loader: its step raises the error as it would have, and every
   later step loads its own files;
-- a step that fails, or rolls the run's deliveries back, stops the loader first (``stop``):
-  the load under way finishes, nothing more starts, and the rollback then takes every
-  delivery of the run back out, the one just loaded among them.
+- a step that fails (or a run terminated), and every rollback of the run's deliveries, stops
+  the loader first (``stop``): the load under way finishes, nothing more starts, loads that
+  no step has taken are forgotten, and the rollback takes every delivery of the run back
+  out, those loaded ahead among them. A later step that still runs loads its files again.
+
+Two things the overlap could disturb are kept apart. The loader's copy into a raw table runs
+without insertion order, a setting of the whole database, and a validation's samples of
+failing values follow the rows' order: the two take turns (``INSERTION_ORDER_OFF``). And the
+loader holds a connection to the warehouse open while it works, because in DuckDB a
+connection opened in one thread as another closes the file's last one can fail.
 
 A run killed while the loader works leaves, as before, deliveries pending that the next run
 rolls back in its first step.
