@@ -256,7 +256,7 @@ def _planned_entities(context: dg.AssetExecutionContext) -> list[str]:
 
 
 def _load(context: dg.AssetExecutionContext, config: settings.Settings, entity: Entity):
-    """The entity's files loaded, by the run's loader (one step ahead, ``load_ahead``)."""
+    """The entity's files loaded, by the run's loader (ahead of the steps, ``load_ahead``)."""
 
     def load(entity_name: str):
         return ingest_entity(
