@@ -18,22 +18,38 @@ warm process, one that could not be started or has stopped, another platform) le
 wrapper to start dbt itself. The warm process dies with the job (PR_SET_PDEATHSIG) and with
 the wrapper (the socket closes). Linux only, like the wrapper. No Dagster here: this module
 starts in a fresh interpreter.
+
+A build's first second or more is dbt parsing the project: reading its saved parse and
+compiling the (de)serialisers of dbt's classes, which mashumaro compiles on first use. So a
+warm process told which build to expect (the one the configuration in the environment gives)
+parses the project while the extracts load, with dbt's saved parse of that build, as
+``dbt parse`` would. It hands that parse (dbt's manifest) to the build as dbt's own Python API
+does (``dbtRunner(manifest=...)``), only if the build is the one it parsed for: the same
+arguments (the selection aside, which does not change what dbt parses), the same project and
+profiles folders, the same values of the variables a parse can read (TIERING_*, DBT_* and any
+other the project read), and no file of the project or its seeds changed since. Anything else,
+or a parse that failed, and the build parses for itself, as before.
 """
 
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # The checkout this module belongs to: the warm process and the wrapper import from it.
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +60,23 @@ _LENGTH = struct.Struct("!I")
 _CODE = struct.Struct("!i")
 _PR_SET_PDEATHSIG = 1
 _PEER_CREDENTIALS = struct.Struct("iII")  # struct ucred: pid, uid, gid
+# The environment variables in which a build differs from the process that parsed ahead of it
+# and which do not change what dbt parses: where dagster-dbt puts the build's artifacts and log,
+# its log format, usage statistics off, the hand-over's own, and the as-of date (read only while
+# models run, never while dbt parses: dbt_project/macros/as_of_date.sql). The project and
+# profiles folders are compared as folders.
+_NOT_PARSED = {
+    "DBT_TARGET_PATH",
+    "DBT_LOG_PATH",
+    "DBT_LOG_FORMAT",
+    "DBT_SEND_ANONYMOUS_USAGE_STATS",
+    "DBT_PROJECT_DIR",
+    "DBT_PROFILES_DIR",
+    SOCKET_ENV,
+    "TIERING_AS_OF",
+}
+# dbt's record of a variable the project read with a default because it was not set.
+_UNSET = "DBT_DEFAULT_PLACEHOLDER"
 
 
 def _die_with_parent(parent: int) -> None:
@@ -63,9 +96,12 @@ def _receive_exactly(connection: socket.socket, size: int) -> bytes:
 
 
 class WarmDbt:
-    """The warm process of one run, seen from the job: the name it listens on, and its end."""
+    """The warm process of one run, seen from the job: the name it listens on, and its end.
 
-    def __init__(self) -> None:
+    ``build``: the arguments of the build it should expect (``dbt_args``), which it then
+    parses for while it waits; None to only import dbt."""
+
+    def __init__(self, build: list[str] | None = None) -> None:
         self.name = f"tiering-dbt-{os.getpid()}-{secrets.token_hex(8)}"
         # Listening from here on: a wrapper that connects while dbt is still importing waits
         # for the import to end.
@@ -73,7 +109,15 @@ class WarmDbt:
             listener.bind(f"\0{self.name}")
             listener.listen(1)
             self.process = subprocess.Popen(
-                [sys.executable, "-u", "-m", "orchestration.dbt_warm", str(listener.fileno()), str(os.getpid())],
+                [
+                    sys.executable,
+                    "-u",
+                    "-m",
+                    "orchestration.dbt_warm",
+                    str(listener.fileno()),
+                    str(os.getpid()),
+                    *([json.dumps(build)] if build else []),
+                ],
                 stdin=subprocess.DEVNULL,
                 pass_fds=[listener.fileno()],
                 cwd=ROOT,
@@ -90,13 +134,14 @@ class WarmDbt:
         self.process.wait()
 
 
-def start() -> WarmDbt | None:
+def start(build: list[str] | None = None) -> WarmDbt | None:
     """A warm dbt for this run, or None where the hand-over is not available (not Linux, or the
-    socket or the process could not be made): the dbt step then starts dbt itself."""
+    socket or the process could not be made): the dbt step then starts dbt itself. ``build``:
+    the build to parse for while it waits (``WarmDbt``)."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        return WarmDbt()
+        return WarmDbt(build)
     except OSError:
         return None
 
@@ -111,14 +156,150 @@ def stoppable() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM))
 
 
-def serve(listening: int, parent: int) -> int:
-    """Import dbt, run the one build handed over on the socket ``listening``, report its exit
-    code."""
+def _option(args: list[str], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args[:-1] else None
+
+
+def _without_selection(args: list[str]) -> list[str]:
+    """``args`` without ``--select`` and its value (dagster-dbt's ``fqn:*`` or a subset)."""
+    if "--select" not in args[:-1]:
+        return list(args)
+    at = args.index("--select")
+    return args[:at] + args[at + 2 :]
+
+
+def _files(folders: list[Path]) -> dict[str, str]:
+    """Every file under ``folders`` (dbt's own target and logs folders and its usage-statistics
+    id aside) with a digest of its content: what a change to the project would change. (dbt
+    itself reads them all to find what changed; a second read is milliseconds.)"""
+    found = {}
+    for folder in folders:
+        for root, names, files in os.walk(folder, followlinks=True):
+            if Path(root) == folder:
+                names[:] = [name for name in names if name not in ("target", "logs")]
+                files = [name for name in files if name != ".user.yml"]
+            for name in files:
+                path = os.path.join(root, name)
+                try:
+                    with open(path, "rb") as handle:
+                        found[path] = hashlib.sha1(handle.read()).hexdigest()
+                except OSError:
+                    found[path] = ""
+    return found
+
+
+@dataclass
+class _Parsed:
+    """dbt's parse of the project for one build, made before the build asked for it."""
+
+    build: list[str]
+    project_dir: Path
+    folders: list[Path]  # the project and its seeds
+    files: dict[str, str]
+    read: dict[str, str | None]  # the variables that can change the parse, as they were
+    manifest: Any
+    log: str = ""  # dbt's log of the parse
+
+    def log_into(self, environ: dict[str, str]) -> None:
+        """Start the build's dbt.log with the parse's log, as when the build parses itself: an
+        engineer reading the log of a failed build sees how its project was parsed."""
+        folder = environ.get("DBT_LOG_PATH")
+        if not folder or not self.log:
+            return
+        with open(Path(folder) / "dbt.log", "a", encoding="utf-8") as handle:
+            handle.write(f"dbt: the project was parsed ahead of this build, while the extracts loaded:\n{self.log}")
+
+    @staticmethod
+    def variables(environ: dict[str, str], names: set[str]) -> dict[str, str | None]:
+        chosen = {name for name in environ if name.startswith(("TIERING_", "DBT_"))} | names
+        return {name: environ.get(name) for name in sorted(chosen - _NOT_PARSED)}
+
+    def manifest_for(self, argv: list[str], environ: dict[str, str]) -> Any:
+        """The parse, if the build ``argv`` (dbt's arguments) run with ``environ`` is the one it
+        was made for; else None."""
+        if _without_selection(argv) != self.build:
+            return None
+        for name in ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR"):
+            if not environ.get(name) or Path(environ[name]).resolve() != self.project_dir:
+                return None
+        read_names = set(self.manifest.env_vars)
+        if self.variables(environ, read_names) != self.read:
+            return None
+        for name, value in self.manifest.env_vars.items():  # as dbt recorded them
+            if environ.get(name, _UNSET) != value:
+                return None
+        if _files(self.folders) != self.files:
+            return None
+        return self.manifest
+
+
+def _parse_ahead(build: list[str]) -> _Parsed | None:
+    """Parse the project for ``build`` (``dbt_args``) as the build itself would, from dbt's
+    saved parse of that build; None when there is none (the build then parses in full, itself)
+    or the parse fails."""
+    from dbt.cli.main import dbtRunner
+
+    from orchestration.dbt_invocation import PARTIAL_PARSE_FILE, PROJECT_DIR, keep_parse, saved_parse
+
+    saved = saved_parse(build)
+    target, variables = _option(build, "--target"), _option(build, "--vars")
+    if not saved.exists() or target is None or variables is None:
+        return None
+    project_dir = PROJECT_DIR.resolve()
+    folders = [project_dir]
+    seeds = json.loads(variables).get("seeds_dir")
+    if seeds:
+        folders.append((project_dir / seeds).resolve())
+    files = _files(folders)
+    environ = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="tiering-dbt-parse-") as folder:
+        shutil.copyfile(saved, Path(folder) / PARTIAL_PARSE_FILE)
+        result = dbtRunner().invoke(
+            [
+                "parse",
+                "--project-dir",
+                str(project_dir),
+                "--profiles-dir",
+                str(project_dir),
+                "--target",
+                target,
+                "--vars",
+                variables,
+                "--target-path",
+                folder,
+                "--log-path",
+                folder,
+                "--quiet",
+                "--no-write-json",
+                "--no-send-anonymous-usage-stats",
+            ]
+        )
+        if not result.success or result.result is None:
+            return None
+        # What dbt saved of this parse, for the next night (as after a build that parsed itself).
+        keep_parse(Path(folder), build)
+        log = Path(folder) / "dbt.log"
+        text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    manifest = result.result
+    read = _Parsed.variables(environ, set(manifest.env_vars))
+    return _Parsed(build, project_dir, folders, files, read, manifest, text)
+
+
+def serve(listening: int, parent: int, build: list[str] | None = None) -> int:
+    """Import dbt (and parse the project for ``build``, if given), run the one build handed
+    over on the socket ``listening``, report its exit code."""
     _die_with_parent(parent)
     stoppable()
     listener = socket.socket(fileno=listening)
     import dbt.adapters.duckdb  # noqa: F401 - the adapter the build's profile loads
     from dbt.cli.main import cli  # the import this process is here for
+
+    parsed = None
+    if build:
+        try:
+            parsed = _parse_ahead(build)
+        except Exception as error:  # the build parses for itself
+            print(f"dbt: the project could not be parsed ahead of the build ({error!r})", file=sys.stderr)
 
     while True:
         connection, _ = listener.accept()
@@ -151,8 +332,25 @@ def serve(listening: int, parent: int) -> int:
             os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch_wrapper, daemon=True).start()
+    manifest = None
+    if parsed:
+        try:
+            manifest = parsed.manifest_for(sys.argv[1:], os.environ)
+            if manifest is not None:
+                parsed.log_into(os.environ)
+        except Exception:  # the build parses for itself
+            manifest = None
     try:
-        cli(sys.argv[1:], prog_name="dbt")
+        if manifest is None:
+            cli(sys.argv[1:], prog_name="dbt")
+        else:
+            print("dbt: the project was parsed while the extracts loaded", file=sys.stderr)
+
+            def invoked_by(event) -> None:  # noqa: ANN001 - dbt's EventMsg
+                # The manifest dbt writes is this build's, as if the build had parsed.
+                manifest.metadata.invocation_id = event.info.invocation_id
+
+            cli(sys.argv[1:], prog_name="dbt", obj={"manifest": manifest, "callbacks": [invoked_by]})
         code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 1
@@ -209,4 +407,4 @@ def hand_over(name: str, argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(serve(int(sys.argv[1]), int(sys.argv[2])))
+    sys.exit(serve(int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3]) if len(sys.argv) > 3 else None))

@@ -139,6 +139,10 @@ def run_nightly_job(
     from orchestration.defs.config import TieringConfig
 
     config = TieringConfig(landing_dir=str(landing_dir), data_dir=str(data_dir), rubric=rubric, **settings)
+    # The environment says the same, as where a deployment configures its runs: the run's warm
+    # dbt parses ahead for the build of the environment's configuration.
+    for name, value in config.values().items():
+        monkeypatch.setenv(name, value)
     job = defs.resolve_job_def("nightly_tiering")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(

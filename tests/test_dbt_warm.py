@@ -1,22 +1,26 @@
 """dbt started with the run (orchestration/dbt_warm.py): the build runs in the process that
-imported dbt while the extracts loaded, with the same output and exit code as a dbt process of
-its own, and it stops when the process dagster-dbt started stops."""
+imported dbt (and parsed the project for the build it expects) while the extracts loaded, with
+the same output and exit code as a dbt process of its own, and it stops when the process
+dagster-dbt started stops."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+import types
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
 from orchestration import dbt_warm
-from orchestration.dbt_invocation import dbt_executable
+from orchestration.dbt_invocation import dbt_executable, keep_parse
 from orchestration.defs.project import dbt_project
 from orchestration.defs.resources import TieringDbtCliResource, _dbt_dying_with_parent
 
@@ -166,3 +170,119 @@ def test_the_warm_process_runs_nothing_for_another_user():
         assert warm.process.wait(timeout=30) == handed.returncode == 2
     finally:
         warm.close()
+
+
+def _parse_for(build: list[str], tmp_path: Path) -> None:
+    """dbt's saved parse of ``build``, as ``make manifest`` or a build leaves it."""
+    target = tmp_path / "parsed"
+    parse = ["parse", *build[build.index("--target") :], "--target-path", str(target), "--quiet"]
+    assert _cold(*parse).returncode == 0
+    keep_parse(target, build)
+
+
+def test_the_build_it_expects_runs_on_the_parse_made_while_it_waited(tmp_path):
+    variables = json.dumps({"warehouse_path": str(tmp_path / "w.duckdb"), "memory_limit": "1GB"})
+    build = ["ls", "--resource-type", "model", "--target", "duckdb", "--vars", variables]
+    _parse_for(build, tmp_path)
+    environ = {
+        **os.environ,
+        "DBT_PROJECT_DIR": str(dbt_project.project_dir),
+        "DBT_PROFILES_DIR": str(dbt_project.project_dir),
+    }
+    cold = subprocess.run(
+        [WRAPPER, *build],
+        capture_output=True,
+        text=True,
+        cwd=dbt_project.project_dir,
+        env={**environ, "DBT_TARGET_PATH": str(tmp_path / "cold")},
+        timeout=120,
+    )
+
+    def handed(argv: list[str]) -> subprocess.CompletedProcess:
+        warm = dbt_warm.start(build)
+        try:
+            done = subprocess.run(
+                [WRAPPER, *argv],
+                capture_output=True,
+                text=True,
+                cwd=dbt_project.project_dir,
+                env={**environ, "DBT_TARGET_PATH": str(tmp_path / "warm"), dbt_warm.SOCKET_ENV: warm.name},
+                timeout=120,
+            )
+            assert warm.process.wait(timeout=30) == done.returncode == cold.returncode == 0
+            return done
+        finally:
+            warm.close()
+
+    def models(output: str) -> list[str]:
+        return sorted(line for line in output.splitlines() if line.startswith("tiering."))
+
+    expected = handed(build)
+    assert "parsed while the extracts loaded" in expected.stderr
+    assert models(expected.stdout) == models(cold.stdout)
+    assert "tiering.marts.tiering.customer_tiers" in models(cold.stdout)
+
+    # Another build than the one it parsed for parses for itself, and gives the same.
+    other = handed([*build[:2], "seed", *build[3:]])
+    assert "parsed while the extracts loaded" not in other.stderr
+    assert "tiering.rubric_tiers" in other.stdout
+
+
+def _parsed(tmp_path: Path, environ: dict[str, str]) -> dbt_warm._Parsed:
+    """A parse made ahead (of a stand-in manifest: the matching is what is tested here) of
+    the project in ``tmp_path``."""
+    project = Path(tempfile.mkdtemp(dir=tmp_path))
+    (project / "models").mkdir()
+    (project / "models" / "a.sql").write_text("select 1 as n\n")
+    (project / "target").mkdir()
+    manifest = types.SimpleNamespace(env_vars={"TIERING_READ": "yes"})
+    build = ["build", "--target", "duckdb", "--vars", "{}"]
+    variables = dbt_warm._Parsed.variables(environ, set(manifest.env_vars))
+    return dbt_warm._Parsed(build, project, [project], dbt_warm._files([project]), variables, manifest)
+
+
+def test_a_parse_made_ahead_is_handed_only_to_the_build_it_was_made_for(tmp_path):
+    environ = {"TIERING_RUBRIC": "default", "TIERING_READ": "yes", "DBT_PARTIAL_PARSE": "true", "HOME": "/root"}
+
+    def build_environ(parsed: dbt_warm._Parsed) -> dict[str, str]:
+        project = str(parsed.project_dir)
+        return {
+            **environ,
+            "DBT_PROJECT_DIR": project,
+            "DBT_PROFILES_DIR": project,
+            # What differs from build to build and does not change the parse.
+            "DBT_TARGET_PATH": str(tmp_path / "t1"),
+            "DBT_LOG_PATH": str(tmp_path / "t1"),
+            "DBT_LOG_FORMAT": "json",
+            "TIERING_AS_OF": "2026-11-24",
+            "HOME": "/elsewhere",
+        }
+
+    parsed = _parsed(tmp_path, environ)
+    built = build_environ(parsed)
+    argv = ["build", "--target", "duckdb", "--vars", "{}", "--select", "fqn:*"]
+    assert parsed.manifest_for(argv, built) is parsed.manifest
+    assert parsed.manifest_for(argv[:-2], built) is parsed.manifest  # the selection aside
+
+    assert parsed.manifest_for(["build", "--target", "duckdb", "--vars", '{"rubric": "retail"}'], built) is None
+    assert parsed.manifest_for(argv, {**built, "DBT_PROJECT_DIR": str(tmp_path)}) is None
+    assert parsed.manifest_for(argv, {k: v for k, v in built.items() if k != "DBT_PROFILES_DIR"}) is None
+    assert parsed.manifest_for(argv, {**built, "TIERING_RUBRIC": "retail"}) is None
+    assert parsed.manifest_for(argv, {**built, "TIERING_ENGINE": "spark"}) is None  # a new one
+    assert parsed.manifest_for(argv, {**built, "DBT_STATIC_PARSER": "false"}) is None
+    assert parsed.manifest_for(argv, {**built, "TIERING_READ": "no"}) is None
+    assert parsed.manifest_for(argv, {k: v for k, v in built.items() if k != "TIERING_READ"}) is None
+    # dbt's own folders are not the project.
+    (parsed.project_dir / "target" / "run_results.json").write_text("{}")
+    assert parsed.manifest_for(argv, built) is parsed.manifest
+
+    # A file of the project changed, added or removed since the parse.
+    def changed(change) -> object:
+        parsed = _parsed(tmp_path, environ)
+        change(parsed.project_dir / "models")
+        return parsed.manifest_for(argv, build_environ(parsed))
+
+    assert changed(lambda models: None) is not None
+    assert changed(lambda models: (models / "a.sql").write_text("select 2 as n\n")) is None
+    assert changed(lambda models: (models / "b.sql").write_text("select 3 as n\n")) is None
+    assert changed(lambda models: (models / "a.sql").unlink()) is None

@@ -12,8 +12,9 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from orchestration import dbt_warm
-from orchestration.dbt_invocation import dbt_executable
+from orchestration.dbt_invocation import dbt_args, dbt_executable
 from orchestration.defs.project import dbt_project
+from tiering import settings
 
 _WRAPPER = """#!{python}
 # Written by orchestration/defs/resources.py: runs dbt so that it dies with the job's process,
@@ -56,6 +57,18 @@ def _dbt_dying_with_parent(dbt: str) -> str:
     return str(wrapper)
 
 
+def _expected_build() -> list[str] | None:
+    """The dbt build a run of the configuration in the environment starts, for the warm dbt to
+    parse for (a run whose run config says otherwise starts another, which parses for itself);
+    None on Spark, whose adapter the warm process does not import, or with a setting the run
+    will refuse anyway."""
+    try:
+        config = settings.load()
+    except settings.SettingsError:
+        return None
+    return dbt_args(config) if config.engine == "duckdb" else None
+
+
 # Held while a warm dbt is offered through this process's environment.
 _OFFERING = threading.Lock()
 
@@ -73,13 +86,13 @@ class TieringDbtCliResource(DbtCliResource):
     def _initialize_dbt_core_adapter(self, args):  # noqa: ANN001, ANN202 - dagster-dbt's own signature
         return None
 
-    # A run's dbt, started with the run and importing itself while the extracts load
-    # (orchestration/dbt_warm.py): it spares the dbt step about two seconds.
+    # A run's dbt, started with the run, importing itself and parsing the project while the
+    # extracts load (orchestration/dbt_warm.py): it spares the dbt step about three seconds.
     _warm: dbt_warm.WarmDbt | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
-        self._warm = dbt_warm.start()
+        self._warm = dbt_warm.start(_expected_build())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._warm is not None:
