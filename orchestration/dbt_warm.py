@@ -27,8 +27,11 @@ parses the project while the extracts load, with dbt's saved parse of that build
 does (``dbtRunner(manifest=...)``), only if the build is the one it parsed for: the same
 arguments (the selection aside, which does not change what dbt parses), the same project and
 profiles folders, the same values of the variables a parse can read (TIERING_*, DBT_* and any
-other the project read), and no file of the project or its seeds changed since. Anything else,
-or a parse that failed, and the build parses for itself, as before.
+other that a file of the project reads with env_var), and no file of the project or its seeds
+changed since (by content). Anything else, a build with an argument the parse is not made
+with, or a parse that failed, and the build parses for itself, as before. A build on a parse
+made ahead finds that parse's dbt log beside its own (dbt-parse.log) and its saved parse in
+its target folder, as if it had parsed.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import ctypes
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -77,6 +81,8 @@ _NOT_PARSED = {
 }
 # dbt's record of a variable the project read with a default because it was not set.
 _UNSET = "DBT_DEFAULT_PLACEHOLDER"
+# The log of a parse made ahead, beside the build's dbt.log.
+PARSE_LOG = "dbt-parse.log"
 
 
 def _die_with_parent(parent: int) -> None:
@@ -168,24 +174,34 @@ def _without_selection(args: list[str]) -> list[str]:
     return args[:at] + args[at + 2 :]
 
 
-def _files(folders: list[Path]) -> dict[str, str]:
+# A literal name read by dbt's env_var() in a project file (the project's and profile's YAML,
+# models, macros, tests, packages).
+_ENV_VAR = re.compile(rb"""env_var\(\s*['"]([^'"]+)['"]""")
+
+
+def _files(folders: list[Path]) -> tuple[dict[str, str], set[str]]:
     """Every file under ``folders`` (dbt's own target and logs folders and its usage-statistics
-    id aside) with a digest of its content: what a change to the project would change. (dbt
-    itself reads them all to find what changed; a second read is milliseconds.)"""
-    found = {}
+    id aside) with a digest of its content, what a change to the project would change, and the
+    names of the environment variables the files read. (dbt itself reads them all to find what
+    changed; a second read is milliseconds.)"""
+    found: dict[str, str] = {}
+    names: set[str] = set()
     for folder in folders:
-        for root, names, files in os.walk(folder, followlinks=True):
+        for root, folders_in, files in os.walk(folder, followlinks=True):
             if Path(root) == folder:
-                names[:] = [name for name in names if name not in ("target", "logs")]
+                folders_in[:] = [name for name in folders_in if name not in ("target", "logs")]
                 files = [name for name in files if name != ".user.yml"]
             for name in files:
                 path = os.path.join(root, name)
                 try:
                     with open(path, "rb") as handle:
-                        found[path] = hashlib.sha1(handle.read()).hexdigest()
+                        content = handle.read()
                 except OSError:
                     found[path] = ""
-    return found
+                    continue
+                found[path] = hashlib.sha1(content).hexdigest()
+                names.update(match.decode(errors="replace") for match in _ENV_VAR.findall(content))
+    return found, names
 
 
 @dataclass
@@ -198,19 +214,13 @@ class _Parsed:
     files: dict[str, str]
     read: dict[str, str | None]  # the variables that can change the parse, as they were
     manifest: Any
-    log: str = ""  # dbt's log of the parse
-
-    def log_into(self, environ: dict[str, str]) -> None:
-        """Start the build's dbt.log with the parse's log, as when the build parses itself: an
-        engineer reading the log of a failed build sees how its project was parsed."""
-        folder = environ.get("DBT_LOG_PATH")
-        if not folder or not self.log:
-            return
-        with open(Path(folder) / "dbt.log", "a", encoding="utf-8") as handle:
-            handle.write(f"dbt: the project was parsed ahead of this build, while the extracts loaded:\n{self.log}")
+    saved: bytes  # dbt's saved parse after this parse (partial_parse.msgpack)
+    log: str  # dbt's log of the parse
 
     @staticmethod
     def variables(environ: dict[str, str], names: set[str]) -> dict[str, str | None]:
+        """The variables of ``environ`` that can change what dbt parses: TIERING_* and DBT_*
+        (what differs from build to build aside) and ``names``, those the project reads."""
         chosen = {name for name in environ if name.startswith(("TIERING_", "DBT_"))} | names
         return {name: environ.get(name) for name in sorted(chosen - _NOT_PARSED)}
 
@@ -222,67 +232,89 @@ class _Parsed:
         for name in ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR"):
             if not environ.get(name) or Path(environ[name]).resolve() != self.project_dir:
                 return None
-        read_names = set(self.manifest.env_vars)
-        if self.variables(environ, read_names) != self.read:
+        files, names = _files(self.folders)
+        if files != self.files:
+            return None
+        if self.variables(environ, names | set(self.manifest.env_vars)) != self.read:
             return None
         for name, value in self.manifest.env_vars.items():  # as dbt recorded them
             if environ.get(name, _UNSET) != value:
                 return None
-        if _files(self.folders) != self.files:
-            return None
         return self.manifest
+
+    def hand_to(self, environ: dict[str, str]) -> None:
+        """Leave in the build's folders what a build that parsed would: dbt's saved parse (which
+        the run keeps for the next night) and, beside the build's dbt.log, the parse's log."""
+        from orchestration.dbt_invocation import PARTIAL_PARSE_FILE
+
+        target, logs = environ.get("DBT_TARGET_PATH"), environ.get("DBT_LOG_PATH")
+        if target and os.path.isdir(target):
+            Path(target, PARTIAL_PARSE_FILE).write_bytes(self.saved)
+        if logs and os.path.isdir(logs) and self.log:
+            Path(logs, PARSE_LOG).write_text(self.log, encoding="utf-8")
+
+
+# The build arguments a parse made ahead is made with (the others do not change what dbt
+# parses): a build with any other is left to parse for itself.
+_PARSED_WITH = ("--target", "--vars")
+_NOT_PARSING = ("--exclude-resource-type", "--resource-type", "--select", "--exclude")
+
+
+def _parse_arguments(build: list[str]) -> list[str] | None:
+    """The arguments of ``dbt parse`` for ``build`` (``dbt_args``); None for a build with an
+    argument the parse would not take into account."""
+    if not build or build[0] != "build":
+        return None
+    parse, rest = [], build[1:]
+    while rest:
+        if len(rest) < 2 or rest[0] not in _PARSED_WITH + _NOT_PARSING:
+            return None
+        if rest[0] in _PARSED_WITH:
+            parse += rest[:2]
+        rest = rest[2:]
+    return parse
 
 
 def _parse_ahead(build: list[str]) -> _Parsed | None:
     """Parse the project for ``build`` (``dbt_args``) as the build itself would, from dbt's
-    saved parse of that build; None when there is none (the build then parses in full, itself)
-    or the parse fails."""
+    saved parse of that build; None when there is none (the build then parses in full, itself),
+    the build has an argument this parse would not be made with, or the parse fails."""
     from dbt.cli.main import dbtRunner
 
     from orchestration.dbt_invocation import PARTIAL_PARSE_FILE, PROJECT_DIR, keep_parse, saved_parse
 
     saved = saved_parse(build)
-    target, variables = _option(build, "--target"), _option(build, "--vars")
-    if not saved.exists() or target is None or variables is None:
+    arguments = _parse_arguments(build)
+    if not saved.exists() or arguments is None:
         return None
     project_dir = PROJECT_DIR.resolve()
     folders = [project_dir]
-    seeds = json.loads(variables).get("seeds_dir")
+    seeds = json.loads(_option(build, "--vars") or "{}").get("seeds_dir")
     if seeds:
         folders.append((project_dir / seeds).resolve())
-    files = _files(folders)
+    files, names = _files(folders)
     environ = dict(os.environ)
     with tempfile.TemporaryDirectory(prefix="tiering-dbt-parse-") as folder:
         shutil.copyfile(saved, Path(folder) / PARTIAL_PARSE_FILE)
         result = dbtRunner().invoke(
             [
                 "parse",
-                "--project-dir",
-                str(project_dir),
-                "--profiles-dir",
-                str(project_dir),
-                "--target",
-                target,
-                "--vars",
-                variables,
-                "--target-path",
-                folder,
-                "--log-path",
-                folder,
-                "--quiet",
-                "--no-write-json",
-                "--no-send-anonymous-usage-stats",
+                *("--project-dir", str(project_dir), "--profiles-dir", str(project_dir)),
+                *arguments,
+                *("--target-path", folder, "--log-path", folder),
+                *("--quiet", "--no-write-json", "--no-send-anonymous-usage-stats"),
             ]
         )
         if not result.success or result.result is None:
             return None
         # What dbt saved of this parse, for the next night (as after a build that parsed itself).
         keep_parse(Path(folder), build)
+        parsed_file = (Path(folder) / PARTIAL_PARSE_FILE).read_bytes()
         log = Path(folder) / "dbt.log"
         text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     manifest = result.result
-    read = _Parsed.variables(environ, set(manifest.env_vars))
-    return _Parsed(build, project_dir, folders, files, read, manifest, text)
+    read = _Parsed.variables(environ, names | set(manifest.env_vars))
+    return _Parsed(build, project_dir, folders, files, read, manifest, parsed_file, text)
 
 
 def serve(listening: int, parent: int, build: list[str] | None = None) -> int:
@@ -337,7 +369,7 @@ def serve(listening: int, parent: int, build: list[str] | None = None) -> int:
         try:
             manifest = parsed.manifest_for(sys.argv[1:], os.environ)
             if manifest is not None:
-                parsed.log_into(os.environ)
+                parsed.hand_to(os.environ)
         except Exception:  # the build parses for itself
             manifest = None
     try:

@@ -129,20 +129,24 @@ def run_nightly_job(
     data_dir: Path,
     as_of: str,
     rubric: str = "default",
+    *,
+    configure_environment: bool = False,
     **settings: str,
 ) -> PipelineRun:
     """Run the real nightly job (ingest, checks, dbt build, publish) for one as-of date (its
-    partition), with an explicit configuration: the given folders, rubric and settings."""
+    partition), with an explicit configuration: the given folders, rubric and settings; with
+    ``configure_environment``, also set as TIERING_* variables (undone by ``monkeypatch``)."""
     import dagster as dg
 
     from orchestration.definitions import defs
     from orchestration.defs.config import TieringConfig
 
     config = TieringConfig(landing_dir=str(landing_dir), data_dir=str(data_dir), rubric=rubric, **settings)
-    # The environment says the same, as where a deployment configures its runs: the run's warm
-    # dbt parses ahead for the build of the environment's configuration.
-    for name, value in config.values().items():
-        monkeypatch.setenv(name, value)
+    if configure_environment:
+        # The environment says the same, as where a deployment configures its runs: the run's
+        # warm dbt then parses ahead for this run's build (orchestration/dbt_warm.py).
+        for name, value in config.values().items():
+            monkeypatch.setenv(name, value)
     job = defs.resolve_job_def("nightly_tiering")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(

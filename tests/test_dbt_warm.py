@@ -17,10 +17,11 @@ import types
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from orchestration import dbt_warm
-from orchestration.dbt_invocation import dbt_executable, keep_parse
+from orchestration.dbt_invocation import dbt_executable, keep_parse, saved_parse
 from orchestration.defs.project import dbt_project
 from orchestration.defs.resources import TieringDbtCliResource, _dbt_dying_with_parent
 
@@ -180,52 +181,68 @@ def _parse_for(build: list[str], tmp_path: Path) -> None:
     keep_parse(target, build)
 
 
+def _parsed_in(log: str) -> bool:
+    """Whether dbt's log says it parsed the project (from a saved parse or in full)."""
+    return any(words in log for words in ("skipping parsing", "Partial parsing", "partial parsing", "full parse"))
+
+
 def test_the_build_it_expects_runs_on_the_parse_made_while_it_waited(tmp_path):
     variables = json.dumps({"warehouse_path": str(tmp_path / "w.duckdb"), "memory_limit": "1GB"})
-    build = ["ls", "--resource-type", "model", "--target", "duckdb", "--vars", variables]
+    build = ["build", "--target", "duckdb", "--vars", variables]
+    selected = [*build, "--select", "rubric_tiers"]  # as dagster-dbt adds a selection
     _parse_for(build, tmp_path)
-    environ = {
-        **os.environ,
-        "DBT_PROJECT_DIR": str(dbt_project.project_dir),
-        "DBT_PROFILES_DIR": str(dbt_project.project_dir),
-    }
-    cold = subprocess.run(
-        [WRAPPER, *build],
-        capture_output=True,
-        text=True,
-        cwd=dbt_project.project_dir,
-        env={**environ, "DBT_TARGET_PATH": str(tmp_path / "cold")},
-        timeout=120,
-    )
+    saved = saved_parse(build).read_bytes()
+    project = str(dbt_project.project_dir)
 
-    def handed(argv: list[str]) -> subprocess.CompletedProcess:
+    def dbt(argv: list[str], folder: str, warm: dbt_warm.WarmDbt | None) -> subprocess.CompletedProcess:
+        environ = {
+            **os.environ,
+            "DBT_PROJECT_DIR": project,
+            "DBT_PROFILES_DIR": project,
+            "DBT_TARGET_PATH": str(tmp_path / folder),
+            "DBT_LOG_PATH": str(tmp_path / folder),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",  # as dagster-dbt starts dbt
+        }
+        if warm is not None:
+            environ[dbt_warm.SOCKET_ENV] = warm.name
+        (tmp_path / folder).mkdir()
+        return subprocess.run([WRAPPER, *argv], capture_output=True, text=True, cwd=project, env=environ, timeout=180)
+
+    def handed(argv: list[str], folder: str) -> subprocess.CompletedProcess:
         warm = dbt_warm.start(build)
         try:
-            done = subprocess.run(
-                [WRAPPER, *argv],
-                capture_output=True,
-                text=True,
-                cwd=dbt_project.project_dir,
-                env={**environ, "DBT_TARGET_PATH": str(tmp_path / "warm"), dbt_warm.SOCKET_ENV: warm.name},
-                timeout=120,
-            )
-            assert warm.process.wait(timeout=30) == done.returncode == cold.returncode == 0
+            done = dbt(argv, folder, warm)
+            assert warm.process.wait(timeout=30) == done.returncode
             return done
         finally:
             warm.close()
 
-    def models(output: str) -> list[str]:
-        return sorted(line for line in output.splitlines() if line.startswith("tiering."))
-
-    expected = handed(build)
+    cold = dbt(selected, "cold", None)
+    expected = handed(selected, "expected")
+    assert cold.returncode == expected.returncode == 0, expected.stdout[-2000:]
     assert "parsed while the extracts loaded" in expected.stderr
-    assert models(expected.stdout) == models(cold.stdout)
-    assert "tiering.marts.tiering.customer_tiers" in models(cold.stdout)
+    # The build ran on the parse handed to it: its own log has no parsing, the parse's log
+    # (beside it) does, and its target folder has dbt's saved parse, as a cold build's has.
+    built = (tmp_path / "expected" / "dbt.log").read_text(encoding="utf-8")
+    assert not _parsed_in(built) and "Completed successfully" in built
+    assert _parsed_in((tmp_path / "expected" / dbt_warm.PARSE_LOG).read_text(encoding="utf-8"))
+    assert _parsed_in((tmp_path / "cold" / "dbt.log").read_text(encoding="utf-8"))
+    assert (tmp_path / "expected" / "partial_parse.msgpack").read_bytes() == saved
+    # The same nodes run, with the same results: the seed, its tests, the project's hook.
+    results = [json.loads((tmp_path / folder / "run_results.json").read_text()) for folder in ("cold", "expected")]
+    outcomes = [sorted((r["unique_id"], r["status"]) for r in result["results"]) for result in results]
+    assert outcomes[0] == outcomes[1]
+    assert ("seed.tiering.rubric_tiers", "success") in outcomes[1] and len(outcomes[1]) == 5
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as connection:
+        assert connection.execute("select count(*) from rubric.rubric_tiers").fetchall()[0][0] > 0
+    manifest = json.loads((tmp_path / "expected" / "manifest.json").read_text())
+    assert manifest["metadata"]["invocation_id"] == results[1]["metadata"]["invocation_id"]
 
-    # Another build than the one it parsed for parses for itself, and gives the same.
-    other = handed([*build[:2], "seed", *build[3:]])
-    assert "parsed while the extracts loaded" not in other.stderr
-    assert "tiering.rubric_tiers" in other.stdout
+    # Another build than the one it parsed for parses for itself.
+    other = handed([*selected, "--full-refresh"], "other")
+    assert other.returncode == 0 and "parsed while the extracts loaded" not in other.stderr
+    assert _parsed_in((tmp_path / "other" / "dbt.log").read_text(encoding="utf-8"))
+    assert not (tmp_path / "other" / dbt_warm.PARSE_LOG).exists()
 
 
 def _parsed(tmp_path: Path, environ: dict[str, str]) -> dbt_warm._Parsed:
@@ -234,15 +251,23 @@ def _parsed(tmp_path: Path, environ: dict[str, str]) -> dbt_warm._Parsed:
     project = Path(tempfile.mkdtemp(dir=tmp_path))
     (project / "models").mkdir()
     (project / "models" / "a.sql").write_text("select 1 as n\n")
+    (project / "dbt_project.yml").write_text("models:\n  +schema: \"{{ env_var('SCHEMA_SUFFIX', '') }}\"\n")
     (project / "target").mkdir()
     manifest = types.SimpleNamespace(env_vars={"TIERING_READ": "yes"})
     build = ["build", "--target", "duckdb", "--vars", "{}"]
-    variables = dbt_warm._Parsed.variables(environ, set(manifest.env_vars))
-    return dbt_warm._Parsed(build, project, [project], dbt_warm._files([project]), variables, manifest)
+    files, names = dbt_warm._files([project])
+    variables = dbt_warm._Parsed.variables(environ, names | set(manifest.env_vars))
+    return dbt_warm._Parsed(build, project, [project], files, variables, manifest, b"", "")
 
 
 def test_a_parse_made_ahead_is_handed_only_to_the_build_it_was_made_for(tmp_path):
-    environ = {"TIERING_RUBRIC": "default", "TIERING_READ": "yes", "DBT_PARTIAL_PARSE": "true", "HOME": "/root"}
+    environ = {
+        "TIERING_RUBRIC": "default",
+        "TIERING_READ": "yes",
+        "DBT_PARTIAL_PARSE": "true",
+        "SCHEMA_SUFFIX": "",
+        "HOME": "/root",
+    }
 
     def build_environ(parsed: dbt_warm._Parsed) -> dict[str, str]:
         project = str(parsed.project_dir)
@@ -265,6 +290,7 @@ def test_a_parse_made_ahead_is_handed_only_to_the_build_it_was_made_for(tmp_path
     assert parsed.manifest_for(argv[:-2], built) is parsed.manifest  # the selection aside
 
     assert parsed.manifest_for(["build", "--target", "duckdb", "--vars", '{"rubric": "retail"}'], built) is None
+    assert parsed.manifest_for([*argv, "--full-refresh"], built) is None
     assert parsed.manifest_for(argv, {**built, "DBT_PROJECT_DIR": str(tmp_path)}) is None
     assert parsed.manifest_for(argv, {k: v for k, v in built.items() if k != "DBT_PROFILES_DIR"}) is None
     assert parsed.manifest_for(argv, {**built, "TIERING_RUBRIC": "retail"}) is None
@@ -272,6 +298,8 @@ def test_a_parse_made_ahead_is_handed_only_to_the_build_it_was_made_for(tmp_path
     assert parsed.manifest_for(argv, {**built, "DBT_STATIC_PARSER": "false"}) is None
     assert parsed.manifest_for(argv, {**built, "TIERING_READ": "no"}) is None
     assert parsed.manifest_for(argv, {k: v for k, v in built.items() if k != "TIERING_READ"}) is None
+    # A variable that a file of the project reads (here dbt_project.yml), whatever its name.
+    assert parsed.manifest_for(argv, {**built, "SCHEMA_SUFFIX": "_x"}) is None
     # dbt's own folders are not the project.
     (parsed.project_dir / "target" / "run_results.json").write_text("{}")
     assert parsed.manifest_for(argv, built) is parsed.manifest
@@ -286,3 +314,13 @@ def test_a_parse_made_ahead_is_handed_only_to_the_build_it_was_made_for(tmp_path
     assert changed(lambda models: (models / "a.sql").write_text("select 2 as n\n")) is None
     assert changed(lambda models: (models / "b.sql").write_text("select 3 as n\n")) is None
     assert changed(lambda models: (models / "a.sql").unlink()) is None
+
+
+def test_only_a_build_of_known_arguments_is_parsed_for_ahead():
+    vars_ = '{"rubric": "default"}'
+    build = ["build", "--exclude-resource-type", "unit_test", "--target", "duckdb", "--vars", vars_]
+    assert dbt_warm._parse_arguments(build) == ["--target", "duckdb", "--vars", vars_]
+    # An argument the parse would not be made with (some change what dbt parses): none made.
+    assert dbt_warm._parse_arguments([*build, "--profile", "other"]) is None
+    assert dbt_warm._parse_arguments([*build, "--no-partial-parse"]) is None
+    assert dbt_warm._parse_arguments(["run", *build[1:]]) is None
