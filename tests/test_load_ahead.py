@@ -1,4 +1,4 @@
-"""The run's extracts loaded one step ahead (orchestration/defs/load_ahead.py): the next
+"""The run's extracts loaded ahead of their steps (orchestration/defs/load_ahead.py): the next
 entity loads while a step checks its own, the loads keep the steps' order one at a time, and
 the loader gives way on any failure."""
 

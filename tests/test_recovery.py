@@ -393,7 +393,7 @@ def test_a_dbt_test_that_fails_stops_the_run_before_anything_is_published(night,
 
 
 def test_the_extracts_load_in_the_order_the_steps_run(good_night):
-    # The loader loads one step ahead in the order it predicts; a wrong prediction would only
+    # The loader loads ahead of the steps in the order it predicts; a wrong prediction would only
     # cost the overlap, but the steps' order is what the ledger's load sequence has always been.
     from orchestration.defs import load_ahead
     from orchestration.defs.assets.ingest import _step_name

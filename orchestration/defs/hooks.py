@@ -36,7 +36,7 @@ def roll_back_deliveries(context: dg.HookContext) -> None:
     from tiering.ingest import ledger
     from tiering.warehouse import connect_when_free
 
-    load_ahead.stop(context.run_id)  # a load one step ahead finishes first; none starts after it
+    load_ahead.stop(context.run_id)  # a load under way ahead of its step finishes first; none starts after it
     config = _settings(context)
     if not config.warehouse_path.exists():
         return

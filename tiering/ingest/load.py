@@ -60,7 +60,7 @@ CURRENCY_RATES_SEED = "currency_rates.csv"
 # Held while a load copies rows into raw without insertion order, a setting of the whole
 # database (every connection of the process to the warehouse): a query whose answer follows
 # the rows' order, run in another thread meanwhile (the validation of the entity before,
-# tiering's ingest steps loading one ahead), takes it first.
+# tiering's ingest steps loading ahead of their steps), takes it first.
 INSERTION_ORDER_OFF = threading.Lock()
 
 
