@@ -11,11 +11,19 @@ check): at 10,000 customers that was 7.8 s of the job's main thread, in a run of
 one change: its event log keeps one connection per database open while the process lives (at
 most ``KEEP_OPEN`` databases: the UI, which reads any number of past runs, closes the runs it
 read longest ago). Every event is still its own committed transaction, written through
-SQLite's write-ahead log with the default synchronous setting, so a stored event survives a
-crash of the process as before. The checkpoint that closing did is done at most twice a
-second, after writes only (``SETTLE_SECONDS``): ``dagster dev`` shows a running run's events
-as they come by watching the run's database file, which a write into the log alone does not
-touch.
+SQLite's write-ahead log, so a stored event survives a crash of the process as before. The
+checkpoint that closing did is done at most twice a second, after writes only
+(``SETTLE_SECONDS``): ``dagster dev`` shows a running run's events as they come by watching the
+run's database file, which a write into the log alone does not touch.
+
+Two smaller savings halve what is left of storing events (about 2 s less of the job's main
+thread at 100,000 customers): the kept connections commit without waiting for the disk
+(``synchronous = normal``, the setting SQLite advises for its write-ahead log; the log is
+synced at each checkpoint), and Dagster's question whether the index has a table, asked before
+every asset check's result is stored, opens the index once per table rather than each time. A
+crash of the whole machine may take back the last events stored before it, never the
+database's consistency; the warehouse, whose ledger says what was loaded, waits for the disk as
+before.
 
 dagster.yaml names this class (``orchestration.instance``). The files are Dagster's own: with
 the storage block taken out of dagster.yaml, Dagster's default storage reads them as they are.
@@ -50,11 +58,19 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log, each database opened once per process."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
+        self._tables: set[str] = set()  # tables of the index known to be there
         super().__init__(base_dir, inst_data=inst_data)
         self._engines: OrderedDict[str, Engine] = OrderedDict()  # least recently used first
         self._written: set[str] = set()  # databases written since their last checkpoint
         self._settle_timer: threading.Timer | None = None
         self._pid = os.getpid()
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks before it stores each asset check's result, each time over a new
+        connection to the index; a table that is there stays there."""
+        if table_name not in self._tables and super().has_table(table_name):
+            self._tables.add(table_name)
+        return table_name in self._tables
 
     def _engine(self, shard: str) -> Engine:
         if os.getpid() != self._pid:
@@ -79,6 +95,12 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
+            with engine.connect() as conn:
+                # The connection is kept (StaticPool), and with it this setting: in WAL mode,
+                # a commit is written to the log without waiting for the disk; the log is
+                # synced at each checkpoint. Only then, never in another journal mode.
+                if conn.exec_driver_sql("pragma journal_mode").scalar() == "wal":
+                    conn.exec_driver_sql("pragma synchronous = normal")
             self._engines[shard] = engine
         return engine
 
@@ -123,6 +145,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             self._engines.clear()
 
     def wipe(self) -> None:
+        self._tables.clear()
         self._close_all()  # the run databases are removed: no connection may keep them
         super().wipe()
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
+from dagster._core.storage.event_log.sqlite import sqlite_event_log
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from orchestration import storage
@@ -97,6 +98,37 @@ def test_a_watcher_of_a_running_run_sees_each_new_event_within_a_second(home):
             watcher.dispose()
     assert seen == ["the serving file was swapped in"]
     assert waited < storage.SETTLE_SECONDS + 1.5
+
+
+def test_kept_connections_commit_through_the_log_without_waiting_for_the_disk(home, monkeypatch):
+    """synchronous = normal, and only in WAL mode; Dagster's check for its asset-check table
+    opens the index once, not once for every check result."""
+    opened = []
+    plain_engine = sqlite_event_log.create_engine
+
+    def counting_engine(url, **kwargs):
+        opened.append(str(url))
+        return plain_engine(url, **kwargs)
+
+    monkeypatch.setattr(sqlite_event_log, "create_engine", counting_engine)
+    with dg.DagsterInstance.get() as instance:
+        opened.clear()  # the instance's own start
+        run_ids = [materialize_tiers(instance) for _ in range(3)]
+        settings = {}
+        for shard, engine in instance.event_log_storage._engines.items():
+            with engine.connect() as conn:
+                settings[shard] = (
+                    conn.exec_driver_sql("pragma journal_mode").scalar(),
+                    conn.exec_driver_sql("pragma synchronous").scalar(),
+                )
+        checks = instance.event_log_storage.get_asset_check_execution_history(
+            dg.AssetCheckKey(dg.AssetKey("tiers"), "no_customer_twice"), limit=10
+        )
+    assert [execution.run_id for execution in checks] == run_ids[::-1]
+    assert settings and all(value == ("wal", 1) for value in settings.values())  # 1: normal
+    # Three runs, each storing a planned and an evaluated check: the index was opened once for
+    # each table Dagster asks about, where Dagster's own storage opens it for every question.
+    assert sum(url.endswith("index.db") for url in opened) <= 2
 
 
 def open_databases(folder) -> set[str]:
