@@ -235,9 +235,9 @@ class _Parsed:
         files, names = _files(self.folders)
         if files != self.files:
             return None
-        if self.variables(environ, names | set(self.manifest.env_vars)) != self.read:
+        if self.variables(environ, names) != self.read:
             return None
-        for name, value in self.manifest.env_vars.items():  # as dbt recorded them
+        for name, value in self.manifest.env_vars.items():  # those dbt read, as it recorded them
             if environ.get(name, _UNSET) != value:
                 return None
         return self.manifest
@@ -313,7 +313,7 @@ def _parse_ahead(build: list[str]) -> _Parsed | None:
         log = Path(folder) / "dbt.log"
         text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     manifest = result.result
-    read = _Parsed.variables(environ, names | set(manifest.env_vars))
+    read = _Parsed.variables(environ, names)
     return _Parsed(build, project_dir, folders, files, read, manifest, parsed_file, text)
 
 

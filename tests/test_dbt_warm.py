@@ -256,7 +256,7 @@ def _parsed(tmp_path: Path, environ: dict[str, str]) -> dbt_warm._Parsed:
     manifest = types.SimpleNamespace(env_vars={"TIERING_READ": "yes"})
     build = ["build", "--target", "duckdb", "--vars", "{}"]
     files, names = dbt_warm._files([project])
-    variables = dbt_warm._Parsed.variables(environ, names | set(manifest.env_vars))
+    variables = dbt_warm._Parsed.variables(environ, names)
     return dbt_warm._Parsed(build, project, [project], files, variables, manifest, b"", "")
 
 
