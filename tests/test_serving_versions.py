@@ -89,6 +89,18 @@ def test_old_versions_beyond_the_kept_number_are_removed_never_the_current(tmp_p
     assert serving.current_version(tmp_path / "serving") == "2026-03-31_run-4000"
 
 
+def test_a_mart_that_cannot_be_copied_fails_the_publication_and_readers_keep_theirs(tmp_path):
+    first = publish(tmp_path, "key", "run-aaaaaaaa")
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", "strategic")
+    # Copied beside the others: its error is the publication's, and nothing is switched.
+    tables = {**TABLES, "tier_changes": "marts.tier_changes"}
+    with pytest.raises(duckdb.CatalogException, match="tier_changes"):
+        serving.publish(warehouse, tmp_path / "serving", run_id="run-bbbbbbbb", as_of="2026-03-31", tables=tables)
+
+    assert what_readers_see(tmp_path / "serving") == ("key", "key", "key")
+    assert serving.complete_versions(tmp_path / "serving") == [first.version]
+
+
 def test_leftovers_of_a_killed_publication_are_removed_by_the_next(tmp_path):
     publish(tmp_path, "key", "run-aaaaaaaa")
     versions = tmp_path / "serving" / "versions"

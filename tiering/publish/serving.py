@@ -32,7 +32,7 @@ import shutil
 import unicodedata
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -361,31 +361,66 @@ def publish(
                 if name not in plan:
                     connection.execute(f'drop table main."{name}"')
         columns: dict[str, list[tuple[str, str]]] = {}
-        # The workbook is its writer's work, the copies and the Parquet files DuckDB's: the
-        # tables of the workbook's sheets are copied first, and the workbook is written from
-        # them over its own cursor of the new file while the other tables are copied and every
-        # Parquet file written.
-        sheets = {sheet.table for sheet in WORKBOOK_SHEETS}
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook") as pool:
-            workbook = None
-            for name in sorted(tables, key=lambda name: name not in sheets):
-                relation = tables[name]
-                source = read_relation(relation) if read_relation else f"warehouse.{relation}"
+
+        def copy(name: str) -> tuple[list[tuple[str, str]], int | None]:
+            """Copy one mart into the version, over a cursor of its own: its columns, and the
+            rows written when only the dates of ``plan`` were replaced (None: copied whole)."""
+            relation = tables[name]
+            source = read_relation(relation) if read_relation else f"warehouse.{relation}"
+            with connection.cursor() as cursor:
+                replaced = None
                 if plan and name in plan:
-                    written[name] = _replace_dates(connection, name, source, plan[name])
+                    replaced = _replace_dates(cursor, name, source, plan[name])
                     # The copy holds as many rows as the mart, or it is written whole after all.
-                    if _count(connection, f"main.{name}") != _count(connection, source):
-                        connection.execute(f"drop table main.{name}")
-                        plan.pop(name)
-                        written.pop(name)
-                if not (plan and name in plan):
-                    connection.execute(f"create table main.{name} as select * from {source}")
-                columns[name] = catalog.table_columns(connection, name)
+                    if _count(cursor, f"main.{name}") != _count(cursor, source):
+                        cursor.execute(f"drop table main.{name}")
+                        replaced = None
+                if replaced is None:
+                    cursor.execute(f"create table main.{name} as select * from {source}")
+                table_columns = catalog.table_columns(cursor, name)
                 doc = docs.get(name, catalog.TableDoc())
-                for statement in catalog.comment_statements(name, doc, [column for column, _ in columns[name]]):
-                    connection.execute(statement)
+                for statement in catalog.comment_statements(name, doc, [column for column, _ in table_columns]):
+                    cursor.execute(statement)
+            return table_columns, replaced
+
+        def write_parquet(name: str) -> int:
+            """Write one copied table's Parquet file; the rows written (COPY's answer). zstd at
+            level 1 rather than DuckDB's 3: at a million customers the files are written in
+            8 % less time and come out 3 % smaller."""
+            numbers = catalog.as_doubles(columns[name])
+            with connection.cursor() as cursor:
+                rows = cursor.execute(
+                    f"copy (select {numbers} from main.{name}) to "
+                    f"{literal(staging / PARQUET_DIR / f'{name}.parquet')} "
+                    f"(format parquet, compression zstd, compression_level 1, "
+                    f"kv_metadata {catalog.parquet_metadata(docs.get(name, catalog.TableDoc()))})"
+                ).fetchall()[0][0]
+            crash_point("publish:writing_version")
+            return rows
+
+        # Two tables are copied at a time, each table's Parquet file is written as soon as it is
+        # copied, and the workbook (its writer's work, not DuckDB's) as soon as the tables of its
+        # sheets are, which are copied first. A statement over a table smaller than one of
+        # DuckDB's row groups (122,880 rows) runs on one thread: the other core takes the next.
+        sheets = {sheet.table for sheet in WORKBOOK_SHEETS}
+        order = sorted(tables, key=lambda name: name not in sheets)
+        pools = [
+            ThreadPoolExecutor(max_workers=2, thread_name_prefix="copy"),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="parquet"),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="workbook"),
+        ]
+        copying, writing, sheets_pool = pools
+        try:
+            copied = {name: copying.submit(copy, name) for name in order}
+            parquet_files: dict[str, Future] = {}
+            workbook = None
+            for name in order:
+                columns[name], replaced = copied[name].result()
+                if replaced is not None:
+                    written[name] = replaced
+                parquet_files[name] = writing.submit(write_parquet, name)
                 if workbook is None and sheets <= columns.keys():
-                    workbook = pool.submit(
+                    workbook = sheets_pool.submit(
                         write_workbook,
                         database,
                         staging / WORKBOOK_FILE,
@@ -395,19 +430,13 @@ def publish(
                         connection=connection.cursor(),
                     )
             for name in tables:
-                numbers = catalog.as_doubles(columns[name])
-                # COPY answers with the number of rows it wrote. zstd at level 1 rather than
-                # DuckDB's 3: at a million customers the files are written in 8 % less time
-                # and come out 3 % smaller.
-                row_counts[name] = connection.execute(
-                    f"copy (select {numbers} from main.{name}) to "
-                    f"{literal(staging / PARQUET_DIR / f'{name}.parquet')} "
-                    f"(format parquet, compression zstd, compression_level 1, "
-                    f"kv_metadata {catalog.parquet_metadata(docs.get(name, catalog.TableDoc()))})"
-                ).fetchall()[0][0]
-                crash_point("publish:writing_version")
+                row_counts[name] = parquet_files[name].result()
             if workbook is not None:
                 workbook.result()
+        finally:
+            # On a failure, nothing more starts; what is under way finishes before the file closes.
+            for pool in pools:
+                pool.shutdown(wait=True, cancel_futures=True)
         connection.execute("detach warehouse")
         connection.execute(
             f"""
