@@ -142,6 +142,34 @@ def test_a_warm_process_killed_during_the_build_ends_the_command_as_killed(tmp_p
         warm.close()
 
 
+def test_a_build_in_the_warm_process_leaves_what_it_wrote_in_the_database_file(tmp_path):
+    """The warm process ends without Python's teardown once it has closed the warehouse: what
+    the build wrote is in the file itself, with no write-ahead log left for the next reader to
+    replay, and the command ends with the build's code."""
+    warehouse = tmp_path / "w.duckdb"
+    seeded = sum(1 for _ in (dbt_project.project_dir.parent / "seeds" / "currency_rates.csv").open()) - 1
+    warm = dbt_warm.start()
+    try:
+        vars_ = json.dumps({"warehouse_path": str(warehouse), "memory_limit": "1GB"})
+        command = ["seed", "--select", "currency_rates", "--target", "duckdb", "--vars", vars_]
+        handed = subprocess.run(
+            [WRAPPER, *command, "--target-path", str(tmp_path / "target")],
+            capture_output=True,
+            text=True,
+            cwd=dbt_project.project_dir,
+            env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
+            timeout=120,
+        )
+
+        assert handed.returncode == 0, handed.stdout[-2000:] + handed.stderr[-2000:]
+        assert warm.process.wait(timeout=30) == 0
+        assert warehouse.exists() and not warehouse.with_name("w.duckdb.wal").exists()
+        with duckdb.connect(str(warehouse), read_only=True) as connection:
+            assert connection.execute("select count(*) from rubric.currency_rates").fetchall() == [(seeded,)]
+    finally:
+        warm.close()
+
+
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
