@@ -18,9 +18,9 @@ its last checkpoint) and ends without Python's teardown of dbt's objects, which 
 0.4 s that the job waited for; should the database stay open with a log to write, it ends as
 any process does. Anything that stops the hand-over before dbt starts (no warm process, one
 that could not be started or has stopped, another platform) leaves the wrapper to start dbt
-itself. The warm process dies with the job (PR_SET_PDEATHSIG) and with
-the wrapper (the socket closes). Linux only, like the wrapper. No Dagster here: this module
-starts in a fresh interpreter.
+itself. The warm process dies with the job (PR_SET_PDEATHSIG) and with the wrapper (the socket
+closes). Linux only, like the wrapper. No Dagster here: this module starts in a fresh
+interpreter.
 
 A build's first second or more is dbt parsing the project: reading its saved parse and
 compiling the (de)serialisers of dbt's classes, which mashumaro compiles on first use. So a

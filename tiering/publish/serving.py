@@ -383,11 +383,11 @@ def publish(
                     cursor.execute(statement)
             return table_columns, replaced
 
-        def write_parquet(name: str) -> int:
+        def write_parquet(name: str, table_columns: list[tuple[str, str]]) -> int:
             """Write one copied table's Parquet file; the rows written (COPY's answer). zstd at
             level 1 rather than DuckDB's 3: at a million customers the files are written in
             8 % less time and come out 3 % smaller."""
-            numbers = catalog.as_doubles(columns[name])
+            numbers = catalog.as_doubles(table_columns)
             with connection.cursor() as cursor:
                 rows = cursor.execute(
                     f"copy (select {numbers} from main.{name}) to "
@@ -418,7 +418,7 @@ def publish(
                 columns[name], replaced = copied[name].result()
                 if replaced is not None:
                     written[name] = replaced
-                parquet_files[name] = writing.submit(write_parquet, name)
+                parquet_files[name] = writing.submit(write_parquet, name, columns[name])
                 if workbook is None and sheets <= columns.keys():
                     workbook = sheets_pool.submit(
                         write_workbook,
