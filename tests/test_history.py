@@ -14,6 +14,7 @@ known amount.
 
 from __future__ import annotations
 
+import json
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -177,6 +178,27 @@ def test_a_later_date_reuses_the_dbt_parse_of_the_run_before(history):
     built = (build / "dbt.log").read_text(encoding="utf-8")
     assert "partial parsing" not in built.lower() and "skipping parsing" not in built
     assert "PASS=" in built or "Completed successfully" in built
+
+
+def test_every_test_of_a_table_that_keeps_every_date_checks_the_date_it_builds(history):
+    # Such a table grows by a night's rows every night (a million a night for the effective
+    # tiers at a million customers): a test over all of it would cost more every night, and a
+    # past date could block tonight's run (macros/get_where_subquery.sql). What the third night
+    # compiled and ran is in the manifest its build wrote.
+    from orchestration.dbt_invocation import PROJECT_DIR
+
+    (build,) = PROJECT_DIR.glob(f"target/tiering_dbt-{history.result.run_id[:7]}-*")
+    nodes = json.loads((build / "manifest.json").read_text(encoding="utf-8"))["nodes"]
+    kept = {uid for uid, node in nodes.items() if node["config"].get("unique_key") == "as_of_date"}
+    assert "model.tiering.int_customer_tiers_stabilized" in kept and len(kept) == 14
+    tests = {
+        node["name"]: " ".join(node["compiled_code"].split())
+        for node in nodes.values()
+        if node["resource_type"] == "test" and kept & set(node["depends_on"]["nodes"])
+    }
+    assert len(tests) > 40
+    unfiltered = [name for name, sql in tests.items() if f"as_of_date = cast('{DATES[-1]}' as date)" not in sql]
+    assert unfiltered == []
 
 
 def test_a_customer_whose_spend_falls_40_percent_drops_at_the_trigger(history):
