@@ -28,6 +28,27 @@ changes as (
         and effective_tier <> previous_effective_tier
 ),
 
+-- The scores a change compares, of the changed customers only: on the night and on the anchor
+-- date. The history holds every date; joined on the few dates compared, DuckDB reads only
+-- theirs, where reading all of it would cost more every night.
+compared_dates as (
+    select changes.as_of_date as compared_date from changes
+    union
+    select changes.previous_anchor_date as compared_date from changes
+),
+
+compared_scores as (
+    select
+        indicator_scores.customer_id,
+        indicator_scores.as_of_date,
+        indicator_scores.indicator,
+        indicator_scores.weighted_score
+    from indicator_scores
+    inner join compared_dates
+        on indicator_scores.as_of_date = compared_dates.compared_date
+    where indicator_scores.customer_id in (select changes.customer_id from changes)
+),
+
 indicator_moves as (
     select
         changes.customer_id,
@@ -38,11 +59,11 @@ indicator_moves as (
             order by abs(after_scores.weighted_score - coalesce(before_scores.weighted_score, 0)) desc, after_scores.indicator
         ) as move_rank
     from changes
-    inner join indicator_scores as after_scores
+    inner join compared_scores as after_scores
         on
             changes.customer_id = after_scores.customer_id
             and changes.as_of_date = after_scores.as_of_date
-    left join indicator_scores as before_scores
+    left join compared_scores as before_scores
         on
             changes.customer_id = before_scores.customer_id
             and changes.previous_anchor_date = before_scores.as_of_date
