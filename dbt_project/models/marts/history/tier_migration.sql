@@ -1,9 +1,11 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date'
+) }}
 -- Tier migration from the previous as-of date to this one, by effective tier: how many
 -- customers moved from each tier to each tier, and their spend. A customer first seen now
 -- comes from `new`; one no longer present goes to `gone`, so each side reconciles with the
 -- tier counts of its date.
-with history as (
+with stabilized as (
     select * from {{ ref('int_customer_tiers_stabilized') }}
 ),
 
@@ -11,23 +13,38 @@ dates as (
     select
         {{ as_of_date() }} as as_of_date,
         (
-            select max(as_of_date) from history
-            where as_of_date < {{ as_of_date() }}
+            select max(history.as_of_date) from {{ ref('int_customer_tiers_stabilized') }} as history
+            where history.as_of_date < {{ as_of_date() }}
         ) as from_as_of_date
 ),
 
+-- The rows of the two dates compared, read once: the history holds every date, and joined on
+-- these two DuckDB reads only theirs.
+compared_dates as (
+    select dates.as_of_date as compared_date from dates
+    union all
+    select dates.from_as_of_date as compared_date from dates
+),
+
+compared as (
+    select stabilized.*
+    from stabilized
+    inner join compared_dates
+        on stabilized.as_of_date = compared_dates.compared_date
+),
+
 current_tiers as (
-    select history.*
-    from history
+    select compared.*
+    from compared
     inner join dates
-        on history.as_of_date = dates.as_of_date
+        on compared.as_of_date = dates.as_of_date
 ),
 
 previous_tiers as (
-    select history.*
-    from history
+    select compared.*
+    from compared
     inner join dates
-        on history.as_of_date = dates.from_as_of_date
+        on compared.as_of_date = dates.from_as_of_date
 ),
 
 paired as (
