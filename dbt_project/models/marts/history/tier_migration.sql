@@ -9,6 +9,8 @@ with stabilized as (
     select * from {{ ref('int_customer_tiers_stabilized') }}
 ),
 
+-- The previous date read from the model itself, not from `stabilized`: a second reference to
+-- that CTE would make DuckDB materialise the whole history.
 dates as (
     select
         {{ as_of_date() }} as as_of_date,
