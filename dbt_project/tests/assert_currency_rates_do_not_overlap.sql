@@ -14,7 +14,7 @@ inner join rates as later
     on
         earlier.currency = later.currency
         and earlier.valid_from < later.valid_from
-        and later.valid_from <= earlier.valid_to
+        and earlier.valid_to >= later.valid_from
 
 union all
 

@@ -37,12 +37,16 @@ coverage as (
         customers.industry,
         coalesce(customer_orders.period_spend_cny, 0) as period_spend_cny,
         coalesce(customer_orders.is_outlier_affected, false) as is_outlier_affected,
-        {{ dbt.datediff('periods.period_start', 'periods.period_end', 'day') }} + 1 as period_days,
+        {{ dbt.datediff(
+            'periods.period_start',
+            'periods.period_end', 'day') }} + 1 as period_days,
         {{ dbt.datediff(
             'coalesce(customers.first_deal_date, customers.erp_created_date, customer_orders.first_order_date)',
             'periods.period_end', 'day') }} + 1 as covered_days,
-        coalesce(customers.first_deal_date, customers.erp_created_date, customer_orders.first_order_date)
-            > periods.period_start as is_period_partly_covered
+        (
+            coalesce(customers.first_deal_date, customers.erp_created_date, customer_orders.first_order_date)
+            > periods.period_start
+        ) as is_period_partly_covered
     from customers
     left join customer_orders
         on customers.customer_id = customer_orders.customer_id
@@ -101,7 +105,7 @@ imputed as (
     from with_rules
     left join industry_medians
         on with_rules.indicator = industry_medians.indicator
-        and with_rules.industry = industry_medians.industry
+            and with_rules.industry = industry_medians.industry
 ),
 
 final as (

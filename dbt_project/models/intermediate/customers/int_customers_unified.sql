@@ -4,7 +4,9 @@
 --   industry, region, owner, phone, email, industry rank, demand match, strategic level: the most
 --     recently updated CRM record where the value is not empty;
 --   first_deal_date and erp_created_date: the earliest of all matched records.
-{%- set crm_attributes = ['industry', 'region', 'owner_name', 'phone', 'email', 'industry_rank', 'demand_match_pct', 'strategic_level'] %}
+{%- set crm_attributes = [
+    'industry', 'region', 'owner_name', 'phone', 'email', 'industry_rank', 'demand_match_pct', 'strategic_level'
+] %}
 with matched as (
     select * from {{ ref('int_customers_matched') }}
 ),
@@ -75,7 +77,7 @@ relationship_starts as (
 survivors as (
     select *
     from matched
-    where matched.is_survivor
+    where is_survivor
 ),
 
 final as (

@@ -1,6 +1,6 @@
 {{ config(
-    materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date',
-    on_schema_change='append_new_columns'
+    materialized='incremental', incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date', on_schema_change='append_new_columns'
 ) }}
 -- The effective tier: the computed tier is always published, but a customer's effective tier
 -- changes only at the first run of a new re-tier cycle, or between cycles when a trigger
@@ -10,9 +10,10 @@
 --   inactivity_trigger  no confirmed order for N months now, and not at the previous as-of
 --                       date: it fires on the day the customer turns inactive and again only
 --                       after an order made it active and it has turned inactive anew (a
---                       customer inactive all along, or never ordered, does not fire). Each as-of date's decision starts from the previous as-of date's
--- state, kept in this incremental model: run dates in order (a backfill does); re-running a
--- date replaces that date and gives the same answer.
+--                       customer inactive all along, or never ordered, does not fire).
+-- Each as-of date's decision starts from the previous as-of date's state, kept in this
+-- incremental model: run dates in order (a backfill does); re-running a date replaces that
+-- date and gives the same answer.
 with tiered as (
     select * from {{ ref('int_customers_tiered') }}
 ),
@@ -77,19 +78,19 @@ previous_state as (
             where as_of_date < {{ as_of_date() }}
         )
     {% else %}
-    -- First build: no history yet, every customer is tiered for the first time.
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as effective_tier,
-        cast(null as decimal(9, 4)) as composite_score,
-        cast(null as date) as anchor_date,
-        cast(null as decimal(18, 2)) as anchor_spend_cny,
-        cast(null as date) as last_order_date,
-        cast(null as decimal(9, 4)) as anchor_composite_score
-    from settings
-    where 1 = 0
-{% endif %}
+        -- First build: no history yet, every customer is tiered for the first time.
+        select
+            cast(null as {{ dbt.type_string() }}) as customer_id,
+            cast(null as date) as as_of_date,
+            cast(null as {{ dbt.type_string() }}) as effective_tier,
+            cast(null as decimal(9, 4)) as composite_score,
+            cast(null as date) as anchor_date,
+            cast(null as decimal(18, 2)) as anchor_spend_cny,
+            cast(null as date) as last_order_date,
+            cast(null as decimal(9, 4)) as anchor_composite_score
+        from settings
+        where 1 = 0
+    {% endif %}
 ),
 
 decided as (

@@ -1,8 +1,9 @@
 -- Confirmed order lines (the latest delivery of each key), each priced once: golden customer,
 -- product category, amounts in CNY (a line in another currency converted at the rate of its
 -- order date, seed currency_rates; ingest has quarantined any line without one), tax-exclusive
--- revenue, spend on the configured basis and whether the line is in the spend period. Every later step over order lines (outlier rules, attribution,
--- aggregation, reconciliation) starts here, so the lines are read and deduplicated once.
+-- revenue, spend on the configured basis and whether the line is in the spend period. Every
+-- later step over order lines (outlier rules, attribution, aggregation, reconciliation) starts
+-- here, so the lines are read and deduplicated once.
 -- Cancelled and draft lines are not sales and stay in staging for audit.
 with order_lines as (
     select * from {{ ref('stg_erp__order_lines') }}

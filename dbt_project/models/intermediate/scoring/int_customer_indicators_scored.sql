@@ -109,14 +109,28 @@ measured as {{ not_materialized() }} (
 -- Each score is looked up beside its row (no row is split off and joined back): bands by a
 -- range join on the indicator's bands, categories by their name, linear inline, and the
 -- percentile over the few rows scored that way.
-linear_fractions as (
+linear_ratios as (
     select
         measured.*,
         case
             when measured.scoring_method = 'linear' and measured.raw_value is not null
-                then {{ divide('measured.raw_value - measured.linear_min', 'measured.linear_max - measured.linear_min', scale=6) }}
+                then {{ divide(
+                    'measured.raw_value - measured.linear_min', 'measured.linear_max - measured.linear_min', scale=6
+                ) }}
         end as fraction
     from measured
+),
+
+linear_fractions as (
+    select
+        linear_ratios.*,
+        -- The linear score's share of the way from min to max, within [0, 1].
+        case
+            when linear_ratios.fraction < 0 then 0
+            when linear_ratios.fraction > 1 then 1
+            else linear_ratios.fraction
+        end as bounded_fraction
+    from linear_ratios
 ),
 
 percentile_scores as (
@@ -139,17 +153,11 @@ scored as (
         linear_fractions.*,
         case linear_fractions.scoring_method
             when 'bands' then band_ranges.score
-            when 'linear' then cast(round(100 * case
-                when linear_fractions.direction = 'lower_is_better'
-                    then 1 - case
-                        when linear_fractions.fraction < 0 then 0 when linear_fractions.fraction > 1 then 1
-                        else linear_fractions.fraction
-                    end
-                else case
-                    when linear_fractions.fraction < 0 then 0 when linear_fractions.fraction > 1 then 1
-                    else linear_fractions.fraction
-                end
-            end, 4) as decimal(9, 4))
+            when 'linear'
+                then cast(round(100 * case
+                        when linear_fractions.direction = 'lower_is_better' then 1 - linear_fractions.bounded_fraction
+                        else linear_fractions.bounded_fraction
+                    end, 4) as decimal(9, 4))
             when 'percentile' then percentile_scores.score
             when 'categories' then category_scores.score
         end as method_score,

@@ -52,7 +52,8 @@ recency as (
         customer_id,
         period_spend_cny,
         period_order_count,
-        {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }} as recency_days
+        {{ dbt.datediff('last_order_date', 'as_of_date', 'day') }}
+            as recency_days
     from measures
 ),
 
@@ -112,10 +113,10 @@ rfm as (
         rfm_ranked.customer_id,
         rfm_ranked.recency_days,
         {%- for measure in ['r', 'f', 'm'] %}
-        -- 1 + the quintile bounds (20, 40, 60, 80 %) that the share of worse customers reaches
-        1{% for bound in range(1, 5) %}
-        + case when 5 * rfm_ranked.{{ measure }}_worse_count >= {{ bound }} * rfm_ranked.customer_count then 1 else 0 end
-        {%- endfor %} as rfm_{{ measure }},
+            -- 1 + the quintile bounds (20, 40, 60, 80 %) that the share of worse customers reaches
+            1{% for bound in range(1, 5) %}
+                + case when 5 * rfm_ranked.{{ measure }}_worse_count >= {{ bound }} * rfm_ranked.customer_count then 1 else 0 end
+            {%- endfor %} as rfm_{{ measure }},
         {%- endfor %}
         coalesce(rfm_ranked.recency_days < averages.avg_recency_days, false) as is_r_high,
         rfm_ranked.period_order_count > averages.avg_order_count as is_f_high,
@@ -145,13 +146,17 @@ final as (
         end as rfm_segment,
         case
             when tiered.value_score is null or tiered.potential_score is null then null
-            when tiered.value_score >= thresholds.value_threshold and tiered.potential_score >= thresholds.potential_threshold then 'S'
+            when
+                tiered.value_score >= thresholds.value_threshold
+                and tiered.potential_score >= thresholds.potential_threshold
+                then 'S'
             when tiered.value_score >= thresholds.value_threshold then 'A'
             when tiered.potential_score >= thresholds.potential_threshold then 'B'
             else 'C'
         end as value_potential_class,
         cast(
-            tiered.value_score * thresholds.value_weight_pct * 0.01 + tiered.potential_score * thresholds.potential_weight_pct * 0.01
+            tiered.value_score * thresholds.value_weight_pct * 0.01
+            + tiered.potential_score * thresholds.potential_weight_pct * 0.01
             as decimal(9, 4)
         ) as value_potential_score
     from tiered

@@ -6,13 +6,18 @@ with seed_rows as (
     union all
     {{ rubric_rows('rubric_dimensions', ['dimension', 'dimension_name_zh', 'dimension_name_en', 'weight_pct'], per_rubric=true) }}
     union all
-    {{ rubric_rows('rubric_indicators', ['indicator', 'dimension', 'unit', 'weight_pct', 'scoring_method', 'direction', 'linear_min', 'linear_max', 'missing_policy'], per_rubric=true) }}
+    {{ rubric_rows('rubric_indicators', [
+        'indicator', 'dimension', 'unit', 'weight_pct', 'scoring_method', 'direction', 'linear_min', 'linear_max',
+        'missing_policy'
+    ], per_rubric=true) }}
     union all
     {{ rubric_rows('rubric_indicator_bands', ['indicator', 'lower_bound', 'upper_bound', 'score'], per_rubric=true) }}
     union all
     {{ rubric_rows('rubric_indicator_categories', ['indicator', 'category', 'score'], per_rubric=true) }}
     union all
-    {{ rubric_rows('rubric_tiers', ['tier', 'tier_name_zh', 'tier_name_en', 'min_score', 'max_score', 'strategy', 'sort_order']) }}
+    {{ rubric_rows('rubric_tiers', [
+        'tier', 'tier_name_zh', 'tier_name_en', 'min_score', 'max_score', 'strategy', 'sort_order'
+    ]) }}
     union all
     {{ rubric_rows('rubric_settings', ['setting', 'setting_value']) }}
     union all

@@ -38,12 +38,15 @@ year_starts as (
 anchors as (
     select
         year_starts.*,
-        {%- for name, day in [('current_year_start', as_of_date()), ('next_day_year_start', dbt.dateadd('day', 1, as_of_date()))] %}
-        cast({{ dbt.dateadd(
-            'month',
-            'year_starts.year_start_month - 1',
-            dbt.date_trunc('year', dbt.dateadd('month', '1 - year_starts.year_start_month', day))
-        ) }} as date) as {{ name }},
+        {%- for name, day in [
+            ('current_year_start', as_of_date()),
+            ('next_day_year_start', dbt.dateadd('day', 1, as_of_date())),
+        ] %}
+            cast({{ dbt.dateadd(
+                'month',
+                'year_starts.year_start_month - 1',
+                dbt.date_trunc('year', dbt.dateadd('month', '1 - year_starts.year_start_month', day))
+            ) }} as date) as {{ name }},
         {%- endfor %}
         cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, as_of_date())) }} as date) as trailing_start
     from year_starts
@@ -79,7 +82,9 @@ final as (
         case
             -- the 12 months up to the day before, by the same rule as the trailing period
             when periods.is_twelve_months
-                then cast({{ dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'periods.period_start'))) }} as date)
+                then cast({{
+                    dbt.dateadd('day', 1, dbt.dateadd('month', -12, dbt.dateadd('day', -1, 'periods.period_start')))
+                }} as date)
             else cast({{ dbt.dateadd(
                 'day',
                 '-1 - ' ~ dbt.datediff('periods.period_start', 'periods.period_end', 'day'),

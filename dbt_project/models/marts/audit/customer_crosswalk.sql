@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date'
+) }}
 -- Every CRM and ERP customer record of the run, its golden customer_id, the rule that matched it
 -- and whether it was merged into another record (see int_customers_matched).
 with matched as (

@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date'
+) }}
 -- Each order line an outlier rule flagged: the rule, its reason code and action, the original and
 -- the corrected amount (empty when the line was excluded), and whether that action was applied.
 with flagged as (

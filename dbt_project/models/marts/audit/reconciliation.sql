@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date'
+) }}
 -- The run's books must balance; a dbt test on is_balanced stops the run before publishing when one
 -- does not. Three kinds of check:
 --   file_rows: per landed file, rows read (ledger) = rows found in the raw table + rows quarantined;

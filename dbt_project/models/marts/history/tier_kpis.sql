@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date'
+) }}
 -- 效果评估, per effective tier and as-of date, over the spend period: repurchase rate (share
 -- of customers with two or more orders in the period), churn rate (share inactive for the
 -- configured months), and spend growth against the period before.
@@ -37,9 +40,12 @@ final as (
         coalesce(per_tier.customer_count, 0) as customer_count,
         {{ divide('100 * per_tier.repurchasing_customers', 'per_tier.customer_count', scale=2, precision=9) }}
             as repurchase_rate_pct,
-        {{ divide('100 * per_tier.inactive_customers', 'per_tier.customer_count', scale=2, precision=9) }} as churn_rate_pct,
-        {{ divide('100 * (per_tier.period_spend_cny - per_tier.prior_period_spend_cny)', 'per_tier.prior_period_spend_cny', scale=2, precision=9) }}
-            as spend_growth_pct,
+        {{ divide('100 * per_tier.inactive_customers', 'per_tier.customer_count', scale=2, precision=9) }}
+            as churn_rate_pct,
+        {{ divide(
+            '100 * (per_tier.period_spend_cny - per_tier.prior_period_spend_cny)', 'per_tier.prior_period_spend_cny',
+            scale=2, precision=9
+        ) }} as spend_growth_pct,
         {{ divide('per_tier.period_spend_cny', 10000, scale=6) }} as period_spend_10k,
         {{ divide('per_tier.prior_period_spend_cny', 10000, scale=6) }} as prior_period_spend_10k,
         tiers.sort_order

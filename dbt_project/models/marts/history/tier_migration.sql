@@ -1,5 +1,6 @@
 {{ config(
-    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date'
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date'
 ) }}
 -- Tier migration from the previous as-of date to this one, by effective tier: how many
 -- customers moved from each tier to each tier, and their spend. A customer first seen now

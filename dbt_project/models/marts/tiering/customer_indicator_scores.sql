@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date', on_schema_change='append_new_columns'
+) }}
 -- The evaluation sheet (客户信息评估表) in long form: for every customer and indicator, the
 -- raw value, its score, its weight and the weighted score, and how a missing value was handled.
 -- Σ weighted_score over a dimension is the dimension score; Σ composite_contribution over a

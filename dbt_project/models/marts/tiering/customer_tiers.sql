@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date', on_schema_change='append_new_columns'
+) }}
 -- One row per golden customer and as-of date: scores, tier and the strategy that goes with
 -- it. Re-running a date replaces that date's rows; other dates are kept as history.
 with customers as (

@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date', on_schema_change='append_new_columns'
+) }}
 -- Average dimension scores per tier and as-of date: what sets the tiers apart. One row per
 -- tier and dimension of the active rubric; pending customers count only in the dimensions
 -- they could be scored on.

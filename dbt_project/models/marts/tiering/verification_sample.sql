@@ -1,4 +1,7 @@
-{{ config(materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(), unique_key='as_of_date', on_schema_change='append_new_columns') }}
+{{ config(
+    materialized=as_of_date_materialization(), incremental_strategy=as_of_date_strategy(), partition_by=as_of_date_partitions(),
+    unique_key='as_of_date', on_schema_change='append_new_columns'
+) }}
 -- The sampling check (docs/method.md): for each as-of date, 10 % of the strategic customers (at
 -- least one, rounded up), drawn reproducibly: customers are ordered by a hash of their id and
 -- the as-of date, so the same run draws the same sample and another date draws afresh. Each
