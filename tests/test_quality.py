@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import date, datetime
 from pathlib import Path
 
@@ -173,6 +174,52 @@ def test_a_run_checks_the_rows_it_landed_and_a_key_delivered_again_is_no_duplica
     # A batch that landed nothing is checked over no rows.
     nothing = validate.validate_table(connection, "erp_orders", "erp_orders", batch_id="run-3")
     assert {(o.element_count, o.unexpected_count, o.success) for o in nothing.outcomes} == {(0, 0, True)}
+
+
+class CountingLock:
+    """A lock that counts how often it was taken."""
+
+    def __init__(self) -> None:
+        self.taken = 0
+
+    def __enter__(self) -> None:
+        self.taken += 1
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
+def test_the_samples_lock_is_taken_only_to_sample_failing_rows(connection):
+    # The ingest's loader copies rows without insertion order (a setting of the whole
+    # database) while a step validates: only the samples of failing rows follow the rows'
+    # order, so only they wait for it.
+    create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
+    held = threading.Lock()
+    with held:  # as if the loader were copying rows: a clean table's verdicts need no turn
+        clean = []
+        worker = threading.Thread(
+            target=lambda: clean.append(
+                validate.validate_table(connection.cursor(), "erp_products", "erp_products", samples_lock=held)
+            )
+        )
+        worker.start()
+        worker.join(timeout=120)
+        assert not worker.is_alive() and clean[0].success
+    assert all(o.success for o in clean[0].outcomes)
+
+    rows = [
+        (f"SO{i:05d}", 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
+        for i in range(1000)
+    ]
+    for i in range(500, 505):  # 5 statuses outside the allowed set
+        rows[i] = (*rows[i][:4], "shipped", *rows[i][5:])
+    create_table(connection, "erp_orders", rows)
+    create_table(connection, "erp_customers", CLEAN_ROWS["erp_customers"])
+    lock = CountingLock()
+    result = validate.validate_table(connection, "erp_orders", "erp_orders", samples_lock=lock)
+    statuses = outcome(result, "expect_column_values_to_be_in_set", "status")
+    assert (statuses.element_count, statuses.unexpected_count, statuses.sample_values) == (1000, 5, ["shipped"])
+    assert lock.taken == 1
 
 
 def test_a_batch_cannot_be_checked_in_a_table_without_lineage(connection):

@@ -35,6 +35,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -155,6 +156,7 @@ def validate_table(
     as_of: date | None = None,
     *,
     batch_id: str | None = None,
+    samples_lock: AbstractContextManager | None = None,
 ) -> SuiteOutcome:
     """Validate a DuckDB table against its entity's suite, every metric computed in DuckDB.
 
@@ -164,11 +166,14 @@ def validate_table(
     deliveries), or every row when it is None. A missing column is reported by its failed
     ``expect_column_to_exist``; the other expectations on it, and derived columns whose inputs
     are missing, are not evaluated and fail.
+
+    ``samples_lock`` is held while the samples of failing values are taken (they follow the
+    rows' order), and only then: the verdicts and counts before them do not depend on order.
     """
     suite = load_suite(suite_path(entity))
     view, columns = create_checked_view(connection, table, entity, as_of, batch_id)
     (rows,) = connection.execute(f"select count(*) from {view}").fetchall()[0]
-    return _validate_view(connection, entity, suite, rows=rows, present=set(columns))
+    return _validate_view(connection, entity, suite, rows=rows, present=set(columns), samples_lock=samples_lock)
 
 
 def validate_table_on_spark(
@@ -216,6 +221,7 @@ def _validate_view(
     rows: int,
     present: set[str],
     batch_for: Callable[[Any], tuple[Any, Callable[[], None]]] | None = None,
+    samples_lock: AbstractContextManager | None = None,
 ) -> SuiteOutcome:
     gx = _gx()
     import duckdb_engine
@@ -285,9 +291,9 @@ def _validate_view(
                 else:
                     detailed.append(config)
             summary = {"result_format": "SUMMARY", "partial_unexpected_count": _PARTIAL_UNEXPECTED_COUNT}
-            for config, expectation_result in zip(
-                detailed, _run_suite(gx, batch, suite_name, detailed, summary), strict=True
-            ):
+            with samples_lock if detailed and samples_lock is not None else nullcontext():
+                details = _run_suite(gx, batch, suite_name, detailed, summary)
+            for config, expectation_result in zip(detailed, details, strict=True):
                 if expectation_result is None:
                     continue  # reported below as a result GX did not return
                 index = int(config.id)

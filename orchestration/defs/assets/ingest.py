@@ -228,19 +228,25 @@ def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, 
     DuckDB, or through GX's Spark engine. Deliveries of earlier runs were checked when they
     arrived; a key that a later delivery sends again is not a duplicate."""
     table = f"raw.{entity.name}"
+    # Never while the loader's insert runs without insertion order (a setting of the whole
+    # database): the samples of failing values follow the rows' order. In DuckDB only the
+    # samples are taken in turn with it; on Spark, the copy of the checked view that Spark reads.
     if config.engine != "spark":
-        return quality.validate_table(connection, table, entity.name, as_of=config.as_of, batch_id=run_id)
+        return quality.validate_table(
+            connection, table, entity.name, as_of=config.as_of, batch_id=run_id, samples_lock=INSERTION_ORDER_OFF
+        )
     from tiering.spark.session import local_session
 
-    return quality.validate_table_on_spark(
-        connection,
-        table,
-        entity.name,
-        as_of=config.as_of,
-        spark=local_session(),
-        work_dir=config.spark_dir / "checks",
-        batch_id=run_id,
-    )
+    with INSERTION_ORDER_OFF:
+        return quality.validate_table_on_spark(
+            connection,
+            table,
+            entity.name,
+            as_of=config.as_of,
+            spark=local_session(),
+            work_dir=config.spark_dir / "checks",
+            batch_id=run_id,
+        )
 
 
 def _step_name(entity_name: str) -> str:
@@ -339,10 +345,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
             ledger.record_file_results(connection, run_id=context.run_id, results=result.files)
             quality.wait_for_import()
-            # Never while the loader's insert runs without insertion order (a setting of the
-            # whole database): the samples of failing values follow the rows' order.
-            with INSERTION_ORDER_OFF:
-                outcome = _validate(connection, config, entity, context.run_id)
+            outcome = _validate(connection, config, entity, context.run_id)
             table_rows = connection.execute(f"select count(*) from raw.{entity.name}").fetchall()[0][0]
             # Appended to the validation history (published as dq_results), whatever the outcome.
             quality.record_outcome(
