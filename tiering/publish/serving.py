@@ -69,6 +69,10 @@ PUBLISHED_TABLES: dict[str, str] = {
 
 PUBLICATION_TABLE = "_publication"
 DATABASE_FILE = "tiering.duckdb"
+# The storage format of a new serving file: one that BI tools' DuckDB drivers of release 1.0
+# and later open. The DuckDB the project pins would otherwise write its own, which no driver
+# older than itself reads. A version that starts as a copy keeps the format of the file it copies.
+STORAGE_VERSION = "v1.0.0"
 PARQUET_DIR = "parquet"
 REPORT_FILE = "report.html"
 VERSIONS_DIR = "versions"
@@ -351,7 +355,8 @@ def publish(
     if plan:
         shutil.copyfile(base, database)
     written: dict[str, int] = {}  # rows copied into the tables taken from the current version
-    with duckdb.connect(str(database), config=duckdb_config or settings.duckdb_config()) as connection:
+    config = {**(duckdb_config or settings.duckdb_config()), "storage_compatibility_version": STORAGE_VERSION}
+    with duckdb.connect(str(database), config=config) as connection:
         connection.execute(f"attach {literal(warehouse_path)} as warehouse (read_only)")
         marks = {} if read_relation else _history_marks(connection, "warehouse", tables)
         if plan:
