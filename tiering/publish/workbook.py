@@ -112,10 +112,10 @@ def write_workbook(
             # takes one at a time; DuckDB holds each sheet's first rows, sorted, until then.
             rows = (
                 cursors.enter_context(connection.cursor())
-                .execute(
+                .sql(
                     f"select {', '.join(_cell_value(name, data_type) for name, data_type in columns)} "
                     f"from main.{sheet.table} where as_of_date = ? order by {sheet.order_by} limit {max_rows}",
-                    [as_of],
+                    params=[as_of],
                 )
                 .to_arrow_reader(ARROW_BATCH_ROWS)
             )

@@ -119,7 +119,7 @@ def export_entity(
     headers, sql = _select(spec, entity, source)
     path = out_dir / demo.file.format(date=as_of.isoformat())
     titles = [title.format(date=as_of.isoformat()) for title in demo.title]
-    reader = connection.execute(sql).to_arrow_reader(50_000)
+    reader = connection.sql(sql).to_arrow_reader(50_000)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         _write_xlsx(path, headers, titles, reader, demo.total)
     else:
