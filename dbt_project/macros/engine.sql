@@ -258,3 +258,19 @@ where value_field not in (
 {% macro duckdb__not_materialized() -%}
     not materialized
 {%- endmacro %}
+
+{#- The other way round: DuckDB 2.0 inlines a common table expression that it judges cheap
+    (projections over one input), and then computes it again for each read, however costly its
+    expressions are. Where a CTE that is read more than once computes regular expressions over
+    every row, `name as {{ computed_once() }} (...)` keeps it, as MATERIALIZED. Other engines get
+    a plain CTE, as for not_materialized. -#}
+{% macro computed_once() -%}
+    {{ return(adapter.dispatch('computed_once', 'tiering')()) }}
+{%- endmacro %}
+
+{% macro default__computed_once() -%}
+{%- endmacro %}
+
+{% macro duckdb__computed_once() -%}
+    materialized
+{%- endmacro %}

@@ -51,7 +51,9 @@ validated as (
     from source_records
 ),
 
-coded as (
+-- Read by name_codes (twice: a distinct count and a minimum) and by name_keyed, and each row's
+-- normalised name and check character are regular expressions: computed once.
+coded as {{ computed_once() }} (
     select
         validated.*,
         case when validated.is_credit_code_valid then validated.credit_code end as valid_credit_code
