@@ -2,7 +2,8 @@
 -- period, spend in the prior period (same length, ending the day before the spend period starts;
 -- int_scoring_periods_resolved; the churn signals compare the two), the first and last
 -- confirmed order ever (up to the as-of date), and whether an outlier rule excluded or capped one
--- of its lines in the period. The one pass over the attributed order lines.
+-- of its lines in the period. Over the attributed order lines: one pass for the totals, one over
+-- the period's lines for its distinct counts.
 with order_lines as (
     select * from {{ ref('int_order_lines_attributed') }}
     where customer_id is not null
@@ -31,14 +32,6 @@ aggregated as (
         sum(case when order_lines.is_in_spend_period then order_lines.spend_amount else 0 end) as period_spend_cny,
         sum(case when order_lines.is_in_spend_period then order_lines.revenue_excl_tax else 0 end) as period_revenue_excl_tax_cny,
         sum(case when order_lines.is_in_spend_period then order_lines.cost_excl_tax else 0 end) as period_cost_excl_tax_cny,
-        -- FILTER (standard SQL; DuckDB, Postgres, Trino and Spark take it) rather than a CASE
-        -- inside count(distinct ...): at a million customers DuckDB runs this model in 7.6 s
-        -- instead of 9.6 s.
-        count(distinct order_lines.product_category) filter (where order_lines.is_in_spend_period)
-            as period_category_count,
-        count(distinct order_lines.order_id) filter (where order_lines.is_in_spend_period) as period_order_count,
-        count(distinct extract(year from order_lines.order_date) * 100 + extract(month from order_lines.order_date))
-        filter (where order_lines.is_in_spend_period) as period_active_month_count,
         min(order_lines.order_date) as first_order_date,
         max(case when order_lines.order_date <= settings.as_of_date then order_lines.order_date end) as last_order_date,
         max(case when order_lines.is_in_spend_period and order_lines.is_outlier_affected then 1 else 0 end)
@@ -52,20 +45,38 @@ aggregated as (
     group by order_lines.customer_id
 ),
 
+-- The distinct counts of the spend period, over its lines alone. In the aggregate above, with a
+-- FILTER each, DuckDB 2.0 groups every line (in the period or not) once for each of them: at a
+-- million customers the model took 6.8-7.2 s that way, 4.8-5.3 s this way.
+period_counts as (
+    select
+        customer_id,
+        count(distinct product_category) as period_category_count,
+        count(distinct order_id) as period_order_count,
+        count(distinct extract(year from order_date) * 100 + extract(month from order_date))
+            as period_active_month_count
+    from order_lines
+    where is_in_spend_period
+    group by customer_id
+),
+
 final as (
     select
         aggregated.customer_id,
         aggregated.period_spend_cny,
         aggregated.period_revenue_excl_tax_cny,
         aggregated.period_cost_excl_tax_cny,
-        aggregated.period_category_count,
-        aggregated.period_order_count,
-        aggregated.period_active_month_count,
+        -- a customer without a line in the period has none of each
+        coalesce(period_counts.period_category_count, 0) as period_category_count,
+        coalesce(period_counts.period_order_count, 0) as period_order_count,
+        coalesce(period_counts.period_active_month_count, 0) as period_active_month_count,
         aggregated.first_order_date,
         aggregated.last_order_date,
         aggregated.has_capped_line_in_period or excluded_in_period.customer_id is not null as is_outlier_affected,
         aggregated.prior_period_spend_cny
     from aggregated
+    left join period_counts
+        on aggregated.customer_id = period_counts.customer_id
     left join excluded_in_period
         on aggregated.customer_id = excluded_in_period.customer_id
 )
