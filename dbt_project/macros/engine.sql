@@ -242,10 +242,11 @@ where value_field not in (
     as decimal(38, {{ scale }})) end
 {%- endmacro %}
 
-{#- A common table expression that a query reads twice is computed once and kept whole by
-    DuckDB, then read back. Where one of the reads keeps only a few of its rows (a filter that
-    reaches into it), computing it again for each read is cheaper than keeping millions of
-    rows: `name as {{ not_materialized() }} (...)` asks for that, as NOT MATERIALIZED. Other
+{#- DuckDB decides for itself whether a common table expression that a query reads twice is
+    computed once and kept whole, then read back, or computed again for each read; it mostly
+    keeps it. Where one of the reads keeps only a few of its rows (a filter that reaches into
+    it), computing it again for each read is cheaper than keeping millions of rows:
+    `name as {{ not_materialized() }} (...)` asks for that, as NOT MATERIALIZED. Other
     engines get a plain CTE, planned as each plans it, and the same rows. Postgres knows the
     words but is not given them: engines built on its adapter (Redshift) do not. -#}
 {% macro not_materialized() -%}
@@ -259,11 +260,11 @@ where value_field not in (
     not materialized
 {%- endmacro %}
 
-{#- The other way round: DuckDB 2.0 inlines a common table expression that it judges cheap
-    (projections over one input), and then computes it again for each read, however costly its
-    expressions are. Where a CTE that is read more than once computes regular expressions over
-    every row, `name as {{ computed_once() }} (...)` keeps it, as MATERIALIZED. Other engines get
-    a plain CTE, as for not_materialized. -#}
+{#- The other way round: DuckDB 2.0 computes again for each read a common table expression
+    that it judges cheap (projections over one input), however costly its expressions are.
+    Where a CTE that is read more than once computes regular expressions over every row,
+    `name as {{ computed_once() }} (...)` keeps it, as MATERIALIZED. Other engines get a plain
+    CTE, as for not_materialized. -#}
 {% macro computed_once() -%}
     {{ return(adapter.dispatch('computed_once', 'tiering')()) }}
 {%- endmacro %}
