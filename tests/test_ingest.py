@@ -181,3 +181,38 @@ def test_typed_values_keep_decimal_precision(tmp_path, warehouse):
     reason = query(warehouse, "select reason from raw._quarantine")[0][0]
     assert "column order_date: '2026-13-45' is not a valid DATE" in reason
     assert "column amount_incl_tax: 'N/A' is not a valid DECIMAL(18,2)" in reason
+
+
+def test_a_warehouse_whose_raw_rows_carry_their_deliverys_file_keeps_every_row_without_it(tmp_path, warehouse):
+    # Until 2026-12 every raw row carried its delivery's file, checksum, batch and load time;
+    # the ledger keeps them once per delivery now, and such a warehouse loses the columns alone.
+    landing = tmp_path / "landing"
+    write(landing / "erp_products_2026-11-01.csv", f"{PRODUCTS_HEADER}\nP1,a,b,true\nP2,a,b,false\n")
+    ingest_entity(warehouse, landing, "erp_products", batch_id="first")
+    with duckdb.connect(str(warehouse)) as connection:
+        for column, sql_type in (
+            ("_source_file", "varchar"),
+            ("_file_checksum", "varchar"),
+            ("_batch_id", "varchar"),
+            ("_loaded_at", "timestamp"),
+        ):
+            connection.execute(f"alter table raw.erp_products add column {column} {sql_type}")
+    write(landing / "erp_products_2026-11-02.csv", f"{PRODUCTS_HEADER}\nP3,c,d,true\n")
+
+    ingest_entity(warehouse, landing, "erp_products", batch_id="second")
+
+    columns = query(
+        warehouse,
+        "select column_name from information_schema.columns where table_schema = 'raw' "
+        "and table_name = 'erp_products' and column_name like '\\_%' escape '\\' order by ordinal_position",
+    )
+    assert columns == [("_source_row",), ("_load_seq",)]
+    assert query(
+        warehouse,
+        "select files.source_file, rows.product_id, rows._source_row from raw.erp_products as rows "
+        "join raw._ingested_files as files on rows._load_seq = files.load_seq order by rows.product_id",
+    ) == [
+        ("erp_products_2026-11-01.csv", "P1", 1),
+        ("erp_products_2026-11-01.csv", "P2", 2),
+        ("erp_products_2026-11-02.csv", "P3", 1),
+    ]

@@ -145,21 +145,21 @@ def test_planted_defects_in_order_lines_are_counted_exactly(connection):
 
 def test_a_run_checks_the_rows_it_landed_and_a_key_delivered_again_is_no_duplicate(connection):
     # Extracts are often delivered whole every night, and raw keeps every delivery: the second
-    # night's file sends every key of the first again. Checked as that run's batch, it is judged
+    # night's file sends every key of the first again. Checked as that run's delivery, it is judged
     # on its own rows: its one missing order id and its one key repeated within it are counted.
     first = [
         (f"SO{i:05d}", 1, "ERP001", date(2025, 1, 3), "confirmed", "P001", 1, 113.0, 0.13, 80.0, "CNY")
         for i in range(300)
     ]
     create_table(connection, "erp_orders", first)
-    connection.execute("alter table erp_orders add column _batch_id varchar default 'run-1'")
-    connection.execute("insert into erp_orders select * exclude (_batch_id), 'run-2' from erp_orders")
-    connection.execute("update erp_orders set order_id = null where _batch_id = 'run-2' and order_id = 'SO00007'")
-    connection.execute("update erp_orders set order_id = 'SO00011' where _batch_id = 'run-2' and order_id = 'SO00010'")
+    connection.execute("alter table erp_orders add column _load_seq bigint default 1")
+    connection.execute("insert into erp_orders select * exclude (_load_seq), 2 from erp_orders")
+    connection.execute("update erp_orders set order_id = null where _load_seq = 2 and order_id = 'SO00007'")
+    connection.execute("update erp_orders set order_id = 'SO00011' where _load_seq = 2 and order_id = 'SO00010'")
     create_table(connection, "erp_customers", CLEAN_ROWS["erp_customers"])
     create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
 
-    second = validate.validate_table(connection, "erp_orders", "erp_orders", batch_id="run-2")
+    second = validate.validate_table(connection, "erp_orders", "erp_orders", deliveries=[2])
 
     nulls = outcome(second, "expect_column_values_to_not_be_null", "order_id")
     assert (nulls.element_count, nulls.unexpected_count) == (300, 1)
@@ -171,8 +171,12 @@ def test_a_run_checks_the_rows_it_landed_and_a_key_delivered_again_is_no_duplica
     every_delivery = validate.validate_table(connection, "erp_orders", "erp_orders")
     duplicates = outcome(every_delivery, "expect_compound_columns_to_be_unique", "order_id, line_no")
     assert (duplicates.element_count, duplicates.unexpected_count) == (600, 298 + 299)
-    # A batch that landed nothing is checked over no rows.
-    nothing = validate.validate_table(connection, "erp_orders", "erp_orders", batch_id="run-3")
+    # Both deliveries, named, are every row (the view then reads the table unfiltered).
+    both = validate.validate_table(connection, "erp_orders", "erp_orders", deliveries=[1, 2])
+    duplicates = outcome(both, "expect_compound_columns_to_be_unique", "order_id, line_no")
+    assert (duplicates.element_count, duplicates.unexpected_count) == (600, 298 + 299)
+    # A run that landed nothing is checked over no rows.
+    nothing = validate.validate_table(connection, "erp_orders", "erp_orders", deliveries=[])
     assert {(o.element_count, o.unexpected_count, o.success) for o in nothing.outcomes} == {(0, 0, True)}
 
 
@@ -222,10 +226,10 @@ def test_the_samples_lock_is_taken_only_to_sample_failing_rows(connection):
     assert lock.taken == 1
 
 
-def test_a_batch_cannot_be_checked_in_a_table_without_lineage(connection):
+def test_a_delivery_cannot_be_checked_in_a_table_without_lineage(connection):
     create_table(connection, "erp_products", CLEAN_ROWS["erp_products"])
-    with pytest.raises(ValueError, match="erp_products has no _batch_id column"):
-        validate.validate_table(connection, "erp_products", "erp_products", batch_id="run-1")
+    with pytest.raises(ValueError, match="erp_products has no _load_seq column"):
+        validate.validate_table(connection, "erp_products", "erp_products", deliveries=[1])
 
 
 def test_a_check_that_passes_only_by_mostly_still_reports_its_failing_rows(connection):

@@ -127,7 +127,7 @@ def test_extracts_are_landed_as_parquet_tables_with_lineage_and_ledger(both_engi
     with duckdb.connect() as connection:
         for entity, loaded in ledger.items():
             rows, files, lineage = connection.execute(
-                f"select count(*), count(distinct _source_file), count(_file_checksum) "
+                f"select count(*), count(distinct _load_seq), count(_source_row) "
                 f"from read_parquet('{raw / entity / '*.parquet'}')"
             ).fetchall()[0]
             assert (rows, files, lineage) == (loaded, 1, loaded), entity

@@ -2,13 +2,16 @@
     the ledger does not mark superseded. Ingest marks a delivery superseded once each of its
     keys is in a later delivery, so none of its rows would win the latest-delivery window; the
     window then ranks one delivery's rows when extracts are re-delivered whole every night,
-    not every delivery the raw table has kept. -#}
+    not every delivery the raw table has kept. A row's file is its delivery's, kept in the
+    ledger (raw rows carry the delivery's load sequence and their row in the file). -#}
 {% macro delivered_rows(entity) -%}
-    select * from {{ source('raw', entity) }}
-    where _load_seq in (
-        select load_seq from {{ source('ingest', '_ingested_files') }}
-        where entity = '{{ entity }}' and not superseded
-    )
+    select
+        delivered.*,
+        files.source_file as _source_file
+    from {{ source('raw', entity) }} as delivered
+    inner join {{ source('ingest', '_ingested_files') }} as files
+        on delivered._load_seq = files.load_seq
+    where files.entity = '{{ entity }}' and not files.superseded
 {%- endmacro %}
 
 {#- Each key's latest row among the deliveries read (delivered_rows), as delivery_rank = 1: the

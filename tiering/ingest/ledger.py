@@ -26,14 +26,15 @@ import duckdb
 from tiering.ingest.contract import ENTITIES
 
 RAW_SCHEMA = "raw"
+# Each raw row's lineage: its delivery (``_ingested_files.load_seq``, where that delivery's
+# file, checksum, batch and load time are kept once) and its row in the file.
 LINEAGE_COLUMNS = (
-    ("_source_file", "VARCHAR"),
     ("_source_row", "BIGINT"),
-    ("_file_checksum", "VARCHAR"),
-    ("_batch_id", "VARCHAR"),
     ("_load_seq", "BIGINT"),
-    ("_loaded_at", "TIMESTAMP"),
 )
+# Lineage that raw rows carried until 2026-12, each the same for a whole delivery and now kept
+# in the ledger only: a warehouse from before loses them from its raw tables once.
+DELIVERY_COLUMNS = ("_source_file", "_file_checksum", "_batch_id", "_loaded_at")
 
 PENDING, ACCEPTED = "pending", "accepted"
 
@@ -44,6 +45,7 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
         columns = [f"{column.name} {column.sql_type}" for column in entity.columns]
         columns += [f"{name} {sql_type}" for name, sql_type in LINEAGE_COLUMNS]
         connection.execute(f"create table if not exists {RAW_SCHEMA}.{entity.name} ({', '.join(columns)})")
+    _drop_delivery_columns(connection)
     connection.execute(
         f"""
         create table if not exists {RAW_SCHEMA}._ingested_files (
@@ -98,6 +100,24 @@ def ensure_raw_schema(connection: duckdb.DuckDBPyConnection) -> None:
     connection.execute(DQ_RESULTS_DDL)
 
 
+def _drop_delivery_columns(connection: duckdb.DuckDBPyConnection) -> None:
+    """Take the per-delivery lineage out of the raw tables of a warehouse from before it was kept
+    in the ledger alone. Every delivery in a raw table has its ledger row (ingest writes both in
+    one transaction, and removes both together), so nothing is lost."""
+    stale = connection.execute(
+        "select table_name, column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = ? and column_name in ? "
+        "order by table_name, column_name",
+        [RAW_SCHEMA, list(DELIVERY_COLUMNS)],
+    ).fetchall()
+    stale = [(table, column) for table, column in stale if table in ENTITIES]
+    if not stale:
+        return
+    with transaction(connection):
+        for table, column in stale:
+            connection.execute(f"alter table {RAW_SCHEMA}.{table} drop column {column}")
+
+
 def record_event(
     connection: duckdb.DuckDBPyConnection,
     event: str,
@@ -148,6 +168,7 @@ class Delivery:
     status: str
     rows_loaded: int
     rows_quarantined: int
+    load_seq: int
 
 
 def deliveries(connection: duckdb.DuckDBPyConnection, **where: str) -> list[Delivery]:
@@ -155,7 +176,7 @@ def deliveries(connection: duckdb.DuckDBPyConnection, **where: str) -> list[Deli
     conditions = " and ".join(f"{column} = ?" for column in where) or "true"
     rows = connection.execute(
         f"""
-        select entity, source_file, file_checksum, batch_id, status, rows_loaded, rows_quarantined
+        select entity, source_file, file_checksum, batch_id, status, rows_loaded, rows_quarantined, load_seq
         from {RAW_SCHEMA}._ingested_files where {conditions} order by load_seq
         """,
         list(where.values()),
@@ -209,9 +230,9 @@ def _remove(connection: duckdb.DuckDBPyConnection, delivery: Delivery) -> int:
     """Delete one delivery's rows, quarantine rows and ledger row; returns rows removed."""
     key = [delivery.file_checksum, delivery.batch_id]
     (removed,) = connection.execute(
-        f"select count(*) from {RAW_SCHEMA}.{delivery.entity} where _file_checksum = ? and _batch_id = ?", key
+        f"select count(*) from {RAW_SCHEMA}.{delivery.entity} where _load_seq = ?", [delivery.load_seq]
     ).fetchall()[0]
-    connection.execute(f"delete from {RAW_SCHEMA}.{delivery.entity} where _file_checksum = ? and _batch_id = ?", key)
+    connection.execute(f"delete from {RAW_SCHEMA}.{delivery.entity} where _load_seq = ?", [delivery.load_seq])
     connection.execute(
         f"delete from {RAW_SCHEMA}._quarantine where entity = ? and file_checksum = ? and batch_id = ?",
         [delivery.entity, *key],

@@ -424,7 +424,8 @@ def _normalise_if_profiled(connection: duckdb.DuckDBPyConnection, path: Path, en
 
 
 def _lineage(connection: duckdb.DuckDBPyConnection, path: Path, checksum: str, batch_id: str, loaded_at: datetime):
-    """The lineage columns every row of this delivery carries, as SQL literals."""
+    """The delivery's lineage, as SQL literals: its quarantine rows carry all of it, its raw rows
+    the load sequence (the ledger keeps the rest once)."""
     load_seq = connection.execute(
         f"select coalesce(max(load_seq), 0) + 1 from {RAW_SCHEMA}._ingested_files"
     ).fetchall()[0][0]
@@ -448,8 +449,7 @@ def _insert_rows_and_quarantine(connection: duckdb.DuckDBPyConnection, entity: E
             connection.execute(
                 f"""
                 insert into {RAW_SCHEMA}.{entity.name}
-                select {columns}, {lineage["_source_file"]}, source_row, {lineage["_file_checksum"]},
-                       {lineage["_batch_id"]}, {lineage["_load_seq"]}, {lineage["_loaded_at"]}
+                select {columns}, source_row, {lineage["_load_seq"]}
                 from _landing_positioned where reason is null
                 """
             )

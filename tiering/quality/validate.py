@@ -34,7 +34,7 @@ import importlib.util
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
@@ -155,15 +155,15 @@ def validate_table(
     entity: str,
     as_of: date | None = None,
     *,
-    batch_id: str | None = None,
+    deliveries: Sequence[int] | None = None,
     samples_lock: AbstractContextManager | None = None,
 ) -> SuiteOutcome:
     """Validate a DuckDB table against its entity's suite, every metric computed in DuckDB.
 
     ``table`` may be qualified (``raw.erp_orders``). The checked view ``quality.<entity>`` is
     (re)created over it with the suite's derived columns (dates are checked against ``as_of``,
-    today if not given), and GX validates the view: the rows of ``batch_id`` (a run's
-    deliveries), or every row when it is None. A missing column is reported by its failed
+    today if not given), and GX validates the view: the rows of ``deliveries`` (load sequences:
+    a run's deliveries), or every row when it is None. A missing column is reported by its failed
     ``expect_column_to_exist``; the other expectations on it, and derived columns whose inputs
     are missing, are not evaluated and fail.
 
@@ -171,7 +171,7 @@ def validate_table(
     rows' order), and only then: the verdicts and counts before them do not depend on order.
     """
     suite = load_suite(suite_path(entity))
-    view, columns = create_checked_view(connection, table, entity, as_of, batch_id)
+    view, columns = create_checked_view(connection, table, entity, as_of, deliveries)
     (rows,) = connection.execute(f"select count(*) from {view}").fetchall()[0]
     return _validate_view(connection, entity, suite, rows=rows, present=set(columns), samples_lock=samples_lock)
 
@@ -184,7 +184,7 @@ def validate_table_on_spark(
     *,
     spark: Any,
     work_dir: Path,
-    batch_id: str | None = None,
+    deliveries: Sequence[int] | None = None,
 ) -> SuiteOutcome:
     """Validate a raw table against its entity's suite on Spark, through GX's Spark execution
     engine: every metric is a Spark job (TIERING_ENGINE=spark).
@@ -194,7 +194,7 @@ def validate_table_on_spark(
     the same shape and counts as ``validate_table``'s.
     """
     suite = load_suite(suite_path(entity))
-    view, columns = create_checked_view(connection, table, entity, as_of, batch_id)
+    view, columns = create_checked_view(connection, table, entity, as_of, deliveries)
     work_dir.mkdir(parents=True, exist_ok=True)
     path = work_dir / f"{entity}.parquet"
     connection.execute(f"copy (select * from {view}) to {literal(path)} (format parquet)")

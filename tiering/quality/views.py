@@ -8,8 +8,8 @@ is null otherwise (an empty source value breaks no rule); the suites expect it t
 GX counts the offenders and samples their real values, all inside DuckDB.
 
 The view is recreated at each validation, with the run's as-of date written into it. In a
-run it holds only the rows that run landed (its batch, ``_batch_id``): each delivery is checked
-once, when it arrives. Raw tables keep every delivery, and extracts are often delivered whole
+run it holds only the rows that run landed (its deliveries, by ``_load_seq``): each delivery is
+checked once, when it arrives. Raw tables keep every delivery, and extracts are often delivered whole
 every night, so over the whole table every key of a re-delivered extract would count as a
 duplicate, and the checks would read a growing history each night.
 """
@@ -17,6 +17,7 @@ duplicate, and the checks would read a growing history each night.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 
 import duckdb
@@ -26,8 +27,8 @@ from tiering.ingest.contract import ENTITIES
 from tiering.sql import literal
 
 QUALITY_SCHEMA = "quality"
-# The lineage column naming the run that landed a row (tiering.ingest.ledger).
-BATCH_COLUMN = "_batch_id"
+# The lineage column naming the delivery that landed a row (tiering.ingest.ledger).
+DELIVERY_COLUMN = "_load_seq"
 # A reference check names up to this many breaking values in the view; past it, the view
 # looks each row up in the referenced table (see ``_named_references``).
 MAX_NAMED_VALUES = 1000
@@ -196,13 +197,13 @@ def create_checked_view(
     table: str,
     entity: str,
     as_of: date | None = None,
-    batch_id: str | None = None,
+    deliveries: Sequence[int] | None = None,
 ) -> tuple[str, list[str]]:
     """Create (or replace) ``quality.<entity>`` over ``table``; returns its name and columns.
 
     ``table`` may be qualified (``raw.erp_orders``); referenced tables are looked up in the
-    same schema, whole: a reference is known if any delivery has it. ``batch_id``: only the
-    rows of that batch (the run that landed them) are checked; None checks every row.
+    same schema, whole: a reference is known if any delivery has it. ``deliveries``: only the
+    rows of these deliveries (their load sequences: a run's) are checked; None checks every row.
     """
     if "." not in table:  # the view lives in another schema: name the table's own in full
         catalog, schema = connection.execute("select current_database(), current_schema()").fetchall()[0]
@@ -211,16 +212,17 @@ def create_checked_view(
     derived = derived_columns(connection, table, entity, present, as_of)
     source = ".".join(quote(part) for part in table.split("."))
     where = ""
-    if batch_id is not None:
-        if BATCH_COLUMN not in present:
-            raise ValueError(f"{table} has no {BATCH_COLUMN} column: its rows cannot be told apart by batch")
-        # On a first night every row is the batch's: the view then reads the table unfiltered.
+    if deliveries is not None:
+        if DELIVERY_COLUMN not in present:
+            raise ValueError(f"{table} has no {DELIVERY_COLUMN} column: its rows cannot be told apart by delivery")
+        chosen = f"({', '.join(str(int(seq)) for seq in deliveries)})" if deliveries else "(null)"
+        # On a first night every row is the run's: the view then reads the table unfiltered.
         # A filter that keeps every row cost a third more memory at a million customers.
         (others,) = connection.execute(
-            f"select count(*) from {source} where {BATCH_COLUMN} is distinct from ?", [batch_id]
+            f"select count(*) from {source} where {DELIVERY_COLUMN} is null or {DELIVERY_COLUMN} not in {chosen}"
         ).fetchall()[0]
-        if others:
-            where = f" where {BATCH_COLUMN} = '{batch_id.replace(chr(39), chr(39) * 2)}'"
+        if others or not deliveries:
+            where = f" where {DELIVERY_COLUMN} in {chosen}"
     derived = _named_references(connection, entity, derived, source, where)
     selects = ["*", *(f"({sql}) as {quote(name)}" for name, sql in derived.items())]
     connection.execute(f"create schema if not exists {QUALITY_SCHEMA}")

@@ -4,11 +4,11 @@ Parquet into the Spark warehouse, ``<spark_dir>/warehouse/raw.db/<table>/``.
 The ingest itself stays as it is: DuckDB reads each delivery, checks it against the contract in
 SQL, quarantines the rows it refuses with file, row and reason, and keeps the ledger (checksums,
 pending and accepted deliveries, rollbacks). What Spark gets is its result: the extract tables
-with their lineage columns (_source_file, _source_row, _file_checksum, _batch_id, _load_seq,
-_loaded_at) and the bookkeeping (_ingested_files, _quarantine, _landing_files, _dq_results,
-_ingest_events, ...), so the dbt models on Spark reconcile rows per file and publish the
-quarantine exactly as on DuckDB. dbt registers these folders as tables of the Spark catalog's
-``raw`` database at the start of every run (macro register_landed_tables).
+with their lineage columns (_load_seq, the delivery in the ledger, and _source_row) and the
+bookkeeping (_ingested_files, _quarantine, _landing_files, _dq_results, _ingest_events, ...), so
+the dbt models on Spark reconcile rows per file and publish the quarantine exactly as on DuckDB.
+dbt registers these folders as tables of the Spark catalog's ``raw`` database at the start of
+every run (macro register_landed_tables).
 
 Each table is written beside the previous copy and renamed into place, so a reader never sees
 half a table; the run lock keeps two runs from doing it at once.

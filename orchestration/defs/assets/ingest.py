@@ -228,12 +228,13 @@ def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, 
     DuckDB, or through GX's Spark engine. Deliveries of earlier runs were checked when they
     arrived; a key that a later delivery sends again is not a duplicate."""
     table = f"raw.{entity.name}"
+    landed = [delivery.load_seq for delivery in ledger.deliveries(connection, entity=entity.name, batch_id=run_id)]
     # Never while the loader's insert runs without insertion order (a setting of the whole
     # database): the samples of failing values follow the rows' order. In DuckDB only the
     # samples are taken in turn with it; on Spark, the copy of the checked view that Spark reads.
     if config.engine != "spark":
         return quality.validate_table(
-            connection, table, entity.name, as_of=config.as_of, batch_id=run_id, samples_lock=INSERTION_ORDER_OFF
+            connection, table, entity.name, as_of=config.as_of, deliveries=landed, samples_lock=INSERTION_ORDER_OFF
         )
     from tiering.spark.session import local_session
 
@@ -245,7 +246,7 @@ def _validate(connection: duckdb.DuckDBPyConnection, config: settings.Settings, 
             as_of=config.as_of,
             spark=local_session(),
             work_dir=config.spark_dir / "checks",
-            batch_id=run_id,
+            deliveries=landed,
         )
 
 
