@@ -8,10 +8,10 @@ is null otherwise (an empty source value breaks no rule); the suites expect it t
 GX counts the offenders and samples their real values, all inside DuckDB.
 
 The view is recreated at each validation, with the run's as-of date written into it. In a
-run it holds only the rows that run landed (its deliveries, by ``_load_seq``): each delivery is
-checked once, when it arrives. Raw tables keep every delivery, and extracts are often delivered whole
-every night, so over the whole table every key of a re-delivered extract would count as a
-duplicate, and the checks would read a growing history each night.
+run it holds only the rows that run landed (its deliveries, by ``_load_seq``): each delivery
+is checked once, when it arrives. Raw tables keep every delivery, and extracts are often
+delivered whole every night, so over the whole table every key of a re-delivered extract would
+count as a duplicate, and the checks would read a growing history each night.
 """
 
 from __future__ import annotations
@@ -215,14 +215,17 @@ def create_checked_view(
     if deliveries is not None:
         if DELIVERY_COLUMN not in present:
             raise ValueError(f"{table} has no {DELIVERY_COLUMN} column: its rows cannot be told apart by delivery")
-        chosen = f"({', '.join(str(int(seq)) for seq in deliveries)})" if deliveries else "(null)"
-        # On a first night every row is the run's: the view then reads the table unfiltered.
-        # A filter that keeps every row cost a third more memory at a million customers.
-        (others,) = connection.execute(
-            f"select count(*) from {source} where {DELIVERY_COLUMN} is null or {DELIVERY_COLUMN} not in {chosen}"
-        ).fetchall()[0]
-        if others or not deliveries:
-            where = f" where {DELIVERY_COLUMN} in {chosen}"
+        if not deliveries:  # the run landed nothing: nothing to check
+            where = " where false"
+        else:
+            chosen = f"({', '.join(str(int(seq)) for seq in deliveries)})"
+            # On a first night every row is the run's: the view then reads the table unfiltered.
+            # A filter that keeps every row cost a third more memory at a million customers.
+            (others,) = connection.execute(
+                f"select count(*) from {source} where {DELIVERY_COLUMN} is null or {DELIVERY_COLUMN} not in {chosen}"
+            ).fetchall()[0]
+            if others:
+                where = f" where {DELIVERY_COLUMN} in {chosen}"
     derived = _named_references(connection, entity, derived, source, where)
     selects = ["*", *(f"({sql}) as {quote(name)}" for name, sql in derived.items())]
     connection.execute(f"create schema if not exists {QUALITY_SCHEMA}")
