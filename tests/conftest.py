@@ -119,7 +119,9 @@ class PipelineRun:
             return connection.execute(sql, parameters or []).fetchall()
 
     def warehouse_query(self, sql: str) -> list[tuple]:
+        """``sql`` over the build's warehouse, with its marts file attached as ``marts``."""
         with duckdb.connect(str(self.data_dir / "warehouse.duckdb"), read_only=True) as connection:
+            connection.execute(f"attach '{self.data_dir / 'marts.duckdb'}' as marts (read_only)")
             return connection.execute(sql).fetchall()
 
 

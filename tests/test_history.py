@@ -118,18 +118,19 @@ def test_every_as_of_date_is_kept(history):
     ]
 
 
-def test_each_night_writes_into_its_serving_version_only_its_own_date(history, tmp_path):
-    # dbt records each write of a history mart; the last night's version started as a copy
-    # of the night before's and wrote the rows of its own date alone. It holds what a version
-    # written whole from the same warehouse holds, table by table, comments included.
+def test_each_night_counts_as_written_into_its_serving_version_only_its_own_date(history, tmp_path):
+    # dbt records each write of a history mart beside the marts; the last night's version,
+    # a copy of the marts, says it holds the rows of its own date alone that the night
+    # before's did not. It holds what a version published into an empty serving folder holds,
+    # table by table, comments included.
     import duckdb
 
     from tiering.publish import serving
 
-    with duckdb.connect(str(history.data_dir / "warehouse.duckdb"), read_only=True) as connection:
+    with duckdb.connect(str(history.data_dir / "marts.duckdb"), read_only=True) as connection:
         writes = connection.execute(
-            "select seq, cast(as_of_date as varchar), whole_table from marts._history_writes "
-            "where relation = 'marts.customer_tiers' order by seq"
+            "select seq, cast(as_of_date as varchar), whole_table from _history_writes "
+            "where relation = 'main.customer_tiers' order by seq"
         ).fetchall()
     assert writes == [(1, None, True), (2, DATES[1], False), (3, DATES[2], False)]
     counts = {
@@ -269,7 +270,7 @@ def test_rerunning_an_as_of_date_changes_nothing(history, landing, run_pipeline)
     before = {table: history.query(f"select * from {table} order by all") for table in tables}
     rerun = run_pipeline(landing, history.data_dir, DATES[1], RUBRIC)
     assert rerun.success
-    # Its version starts from the last night's and writes again the rows of the date it ran.
+    # Its version holds again the rows of the date it ran, written anew.
     assert rerun.query("select row_count, rows_written from _publication where table_name = 'customer_tiers'") == [
         (9, 3)
     ]
@@ -354,9 +355,11 @@ def test_a_run_replaces_its_own_date_in_a_history_mart_and_adds_a_new_column(his
 
     from tests.conftest import run_dbt
 
-    shutil.copy(history.data_dir / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    for name in ("warehouse.duckdb", "marts.duckdb"):
+        shutil.copy(history.data_dir / name, tmp_path / name)
     mart, column = "marts.customer_tiers", "retier_reason"
     with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute(f"attach '{tmp_path / 'marts.duckdb'}' as marts")
         # The date the intermediate tables were last built for (a test above re-runs one).
         [(night,)] = connection.execute(
             "select cast(as_of_date as varchar) from intermediate.int_scoring_periods_resolved"
@@ -376,6 +379,7 @@ def test_a_run_replaces_its_own_date_in_a_history_mart_and_adds_a_new_column(his
     run_dbt(["run", "--quiet", "--select", "customer_tiers"], tmp_path, {"as_of_date": night, "rubric": RUBRIC})
 
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as connection:
+        connection.execute(f"attach '{tmp_path / 'marts.duckdb'}' as marts (read_only)")
         assert connection.execute(f"select * exclude ({column}) from {mart} order by all").fetchall() == before
         assert connection.execute(tonight).fetchall() == rows_tonight
         assert connection.execute(others).fetchall() == [(6, 0)]

@@ -203,8 +203,11 @@ def test_the_warehouse_is_backed_up_before_each_run_and_one_command_restores_it(
     assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
     backups = sorted((data_dir / "backups").glob("warehouse_*.duckdb"))
     assert len(backups) == 1  # the first night had nothing to back up
+    # The marts, in a file of their own, are copied with the warehouse.
+    assert backups[0].with_name(backups[0].name.replace("warehouse_", "marts_", 1)).is_file()
 
     (data_dir / "warehouse.duckdb").write_bytes(b"this is not a database")
+    (data_dir / "marts.duckdb").write_bytes(b"nor is this")
     env = {**os.environ, "TIERING_DATA_DIR": str(data_dir), "TIERING_LANDING_DIR": str(landing)}
     tiering = str(Path(sys.executable).with_name("tiering"))
     restored = subprocess.run([tiering, "warehouse", "restore"], env=env, capture_output=True, text=True)
@@ -212,6 +215,9 @@ def test_the_warehouse_is_backed_up_before_each_run_and_one_command_restores_it(
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.startswith(f"Warehouse restored from {backups[0].name}")
     assert warehouse(data_dir, "select count(*) > 0 from raw.erp_orders") == [(True,)]
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as connection:
+        # The marts as the first night left them: its date alone.
+        assert connection.execute("select count(distinct as_of_date) from customer_tiers").fetchall() == [(1,)]
     assert run_job(landing, data_dir, SECOND_NIGHT).returncode == 0
 
 
@@ -440,3 +446,84 @@ def test_a_step_that_fails_while_later_extracts_load_ahead_leaves_nothing_of_the
         "select source_file, status from raw._ingested_files where source_file like '%2026-03-31%' order by 1",
     ) == [("erp_orders_2026-03-31.csv", "accepted"), ("erp_products_2026-03-31.csv", "accepted")]
     assert warehouse(data_dir, "select count(*) from raw.erp_orders where order_id = 'AHEAD0001'") == [(1,)]
+
+
+def test_marts_kept_in_the_warehouse_move_once_into_their_own_file_history_and_all(tmp_path):
+    # A warehouse made before the marts had a file of their own keeps them in its schema marts.
+    from tiering.warehouse import move_marts
+
+    marts = tmp_path / "marts.duckdb"
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as connection:
+        connection.execute("create schema marts")
+        connection.execute("create schema intermediate")
+        connection.execute(
+            "create table marts.customer_tiers as select * from (values ('C1', date '2026-03-30', 'key'), "
+            "('C1', date '2026-03-31', 'strategic')) as t(customer_id, as_of_date, tier)"
+        )
+        connection.execute(
+            "create table marts._history_writes as select * from (values "
+            "('marts.customer_tiers', 1, 'first', cast(null as date), true), "
+            "('marts.customer_tiers', 2, 'second', date '2026-03-31', false)) "
+            "as t(relation, seq, invocation_id, as_of_date, whole_table)"
+        )
+        connection.execute("create view marts.customer_tiers__dbt_new_rows as select 1 as left_by_a_killed_run")
+        connection.execute("create table intermediate.int_customers_tiered as select 1 as stays")
+
+        assert move_marts(connection, marts) == ["_history_writes", "customer_tiers"]
+        assert connection.execute(
+            "select schema_name from duckdb_schemas() where database_name = current_database() "
+            "and schema_name in ('marts', 'intermediate')"
+        ).fetchall() == [("intermediate",)]
+        assert move_marts(connection, marts) == []  # once
+
+    with duckdb.connect(str(marts), read_only=True) as connection:
+        assert connection.execute("select * from main.customer_tiers order by as_of_date").fetchall() == [
+            ("C1", date(2026, 3, 30), "key"),
+            ("C1", date(2026, 3, 31), "strategic"),
+        ]
+        # The record of writes names each mart where it is now, so its writes count on.
+        assert connection.execute("select relation, seq from main._history_writes order by seq").fetchall() == [
+            ("main.customer_tiers", 1),
+            ("main.customer_tiers", 2),
+        ]
+        # In the serving file's format, which a version starts as a copy of.
+        assert connection.execute(
+            "select tags['storage_version'] from duckdb_databases() where database_name = current_database()"
+        ).fetchall() == [("v1.0.0+",)]
+
+
+def test_backups_keep_the_marts_with_their_warehouse_and_restore_them_together(tmp_path):
+    from tiering.warehouse import backup, backups, restore
+
+    warehouse_path, marts = tmp_path / "warehouse.duckdb", tmp_path / "marts.duckdb"
+    duckdb.connect(str(warehouse_path)).close()
+    # A warehouse made before the marts had a file of their own: its backup has none beside it.
+    older = backup(warehouse_path, tmp_path, label="older", keep=2)
+    assert older.marts is None
+    for path, value in ((warehouse_path, "warehouse"), (marts, "marts")):
+        with duckdb.connect(str(path)) as connection:
+            connection.execute(f"create table night as select '{value} of night 2' as what")
+    newer = backup(warehouse_path, tmp_path, label="newer", keep=2)
+    assert newer.marts is not None and newer.size_bytes == warehouse_path.stat().st_size + marts.stat().st_size
+
+    for path in (warehouse_path, marts):
+        with duckdb.connect(str(path)) as connection:
+            connection.execute("update night set what = 'changed since'")
+    assert restore(warehouse_path, tmp_path).name == newer.name
+    for path, value in ((warehouse_path, "warehouse"), (marts, "marts")):
+        with duckdb.connect(str(path), read_only=True) as connection:
+            assert connection.execute("select what from night").fetchall() == [(f"{value} of night 2",)]
+
+    # The older backup holds the marts in its warehouse, if anywhere: the marts file goes, and
+    # the next run moves them out of the warehouse again.
+    restore(warehouse_path, tmp_path, older.name)
+    assert not marts.exists()
+    with duckdb.connect(str(warehouse_path), read_only=True) as connection:
+        assert connection.execute("select count(*) from duckdb_tables() where table_name = 'night'").fetchall() == [
+            (0,)
+        ]
+
+    # Only the newest are kept, each with its marts.
+    backup(warehouse_path, tmp_path, label="newest", keep=1)
+    assert [found.name.rsplit("_", 1)[-1] for found in backups(tmp_path)] == ["newest.duckdb"]
+    assert [path.name.split("_")[0] for path in (tmp_path / "backups").iterdir()] == ["warehouse"]

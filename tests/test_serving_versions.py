@@ -19,12 +19,15 @@ TABLES = {"customer_tiers": "marts.customer_tiers", "tier_summary": "marts.tier_
 
 
 def make_warehouse(path: Path, tier: str) -> Path:
-    """A warehouse whose marts say which night built them (the tier of one customer)."""
+    """A warehouse whose marts (the file beside it that dbt writes) say which night built them
+    (the tier of one customer)."""
     path.unlink(missing_ok=True)
-    with duckdb.connect(str(path)) as connection:
-        connection.execute("create schema marts")
-        connection.execute(f"create table marts.customer_tiers as select 'C1' as customer_id, '{tier}' as tier")
-        connection.execute(f"create table marts.tier_summary as select '{tier}' as tier, 1 as customer_count")
+    duckdb.connect(str(path)).close()
+    marts = path.with_name("marts.duckdb")
+    marts.unlink(missing_ok=True)
+    with duckdb.connect(str(marts)) as connection:
+        connection.execute(f"create table customer_tiers as select 'C1' as customer_id, '{tier}' as tier")
+        connection.execute(f"create table tier_summary as select '{tier}' as tier, 1 as customer_count")
     return path
 
 
@@ -92,9 +95,9 @@ def test_old_versions_beyond_the_kept_number_are_removed_never_the_current(tmp_p
 def test_a_mart_that_cannot_be_copied_fails_the_publication_and_readers_keep_theirs(tmp_path):
     first = publish(tmp_path, "key", "run-aaaaaaaa")
     warehouse = make_warehouse(tmp_path / "warehouse.duckdb", "strategic")
-    # Copied beside the others: its error is the publication's, and nothing is switched.
+    # A mart the build did not write: the publication fails, and nothing is switched.
     tables = {**TABLES, "tier_changes": "marts.tier_changes"}
-    with pytest.raises(duckdb.CatalogException, match="tier_changes"):
+    with pytest.raises(serving.ServingError, match="tier_changes"):
         serving.publish(warehouse, tmp_path / "serving", run_id="run-bbbbbbbb", as_of="2026-03-31", tables=tables)
 
     assert what_readers_see(tmp_path / "serving") == ("key", "key", "key")
@@ -162,8 +165,9 @@ def test_a_publication_killed_at_any_point_leaves_one_whole_version(tmp_path, cr
     assert leftovers == []
 
 
-# A history mart as dbt's history_table materialization leaves it: rows of several as-of
-# dates, and each write recorded in marts._history_writes (the dates written, or the whole table).
+# A history mart as dbt's history_table materialization leaves it in the marts file: rows of
+# several as-of dates, and each write recorded in _history_writes (the dates written, or the
+# whole table).
 HISTORY = {"customer_tiers": "marts.customer_tiers", "tier_summary": "marts.tier_summary"}
 
 
@@ -171,28 +175,28 @@ class History:
     def __init__(self, tmp_path: Path):
         self.tmp_path = tmp_path
         self.warehouse = tmp_path / "warehouse.duckdb"
+        duckdb.connect(str(self.warehouse)).close()
         self.runs = 0
         with self.connect() as connection:
-            connection.execute("create schema marts")
-            connection.execute("create table marts.customer_tiers (customer_id varchar, as_of_date date, tier varchar)")
+            connection.execute("create table main.customer_tiers (customer_id varchar, as_of_date date, tier varchar)")
             connection.execute(
-                "create table marts._history_writes "
+                "create table main._history_writes "
                 "(relation varchar, seq bigint, invocation_id varchar, as_of_date date, whole_table boolean, "
                 "written_at timestamp)"
             )
-            self.write("insert into marts.customer_tiers values ('C1', '2026-03-30', 'key')", None)
-            connection.execute("create table marts.tier_summary as select 'key' as tier, 1 as customer_count")
+            self.write("insert into main.customer_tiers values ('C1', '2026-03-30', 'key')", None)
+            connection.execute("create table main.tier_summary as select 'key' as tier, 1 as customer_count")
 
     def connect(self):
-        return duckdb.connect(str(self.warehouse))
+        return duckdb.connect(str(self.warehouse.with_name("marts.duckdb")))
 
     def write(self, sql: str, day: str | None) -> None:
         """Change the mart as a dbt run does, and record the write: of one date, or (None) whole."""
         with self.connect() as connection:
             connection.execute(sql)
             connection.execute(
-                "insert into marts._history_writes select 'marts.customer_tiers', "
-                "coalesce((select max(seq) from marts._history_writes), 0) + 1, ?, cast(? as date), ?, now()",
+                "insert into main._history_writes select 'main.customer_tiers', "
+                "coalesce((select max(seq) from main._history_writes), 0) + 1, ?, cast(? as date), ?, now()",
                 [uuid.uuid4().hex, day, day is None],
             )
 
@@ -205,30 +209,30 @@ class History:
         with duckdb.connect(str(self.tmp_path / "serving" / "tiering.duckdb"), read_only=True) as connection:
             rows = connection.execute("select table_name, row_count, rows_written from _publication").fetchall()
             published = connection.execute("select * from customer_tiers order by all").fetchall()
-        with duckdb.connect(str(self.warehouse), read_only=True) as connection:
-            assert published == connection.execute("select * from marts.customer_tiers order by all").fetchall()
+        with self.connect() as connection:
+            assert published == connection.execute("select * from main.customer_tiers order by all").fetchall()
         return {name: (count, written) for name, count, written in rows}
 
 
-def test_a_version_copies_from_the_one_before_only_the_dates_written_since(tmp_path):
+def test_a_version_counts_as_written_the_rows_of_the_dates_written_since_the_one_before(tmp_path):
     history = History(tmp_path)
     assert history.publish() == {"customer_tiers": (1, 1), "tier_summary": (1, 1)}  # the first: whole
 
-    history.write("insert into marts.customer_tiers values ('C1', '2026-03-31', 'strategic')", "2026-03-31")
+    history.write("insert into main.customer_tiers values ('C1', '2026-03-31', 'strategic')", "2026-03-31")
     assert history.publish()["customer_tiers"] == (2, 1)
-    # Tables that record no writes are copied whole every time.
+    # Tables that record no writes are written whole every time.
     assert history.publish() == {"customer_tiers": (2, 0), "tier_summary": (1, 1)}
     # A run that wrote no rows.
     with history.connect() as connection:
         connection.execute(
-            "insert into marts._history_writes select relation, seq + 1, 'empty', null, false, now() "
-            "from marts._history_writes order by seq desc limit 1"
+            "insert into main._history_writes select relation, seq + 1, 'empty', null, false, now() "
+            "from main._history_writes order by seq desc limit 1"
         )
     assert history.publish()["customer_tiers"] == (2, 0)
 
     # A run of an earlier date replaces that date's rows, wherever they are.
-    history.write("update marts.customer_tiers set tier = 'ordinary' where as_of_date = '2026-03-30'", "2026-03-30")
-    history.write("insert into marts.customer_tiers values ('C2', '2026-03-30', 'key')", "2026-03-30")
+    history.write("update main.customer_tiers set tier = 'ordinary' where as_of_date = '2026-03-30'", "2026-03-30")
+    history.write("insert into main.customer_tiers values ('C2', '2026-03-30', 'key')", "2026-03-30")
     assert history.publish()["customer_tiers"] == (3, 2)
 
 
@@ -240,23 +244,49 @@ def test_a_version_copies_from_the_one_before_only_the_dates_written_since(tmp_p
         "the record of writes lacks the version's last (a warehouse restored from a backup)",
     ],
 )
-def test_a_version_is_written_whole_when_the_one_before_cannot_be_trusted(tmp_path, change):
+def test_a_version_counts_every_row_as_written_when_the_one_before_cannot_be_compared(tmp_path, change):
     history = History(tmp_path)
     history.publish()
-    history.write("insert into marts.customer_tiers values ('C1', '2026-03-31', 'strategic')", "2026-03-31")
+    history.write("insert into main.customer_tiers values ('C1', '2026-03-31', 'strategic')", "2026-03-31")
     assert history.publish()["customer_tiers"] == (2, 1)
 
     if change.startswith("the whole table"):
-        history.write("update marts.customer_tiers set tier = 'potential'", None)
+        history.write("update main.customer_tiers set tier = 'potential'", None)
     elif change.startswith("a column added"):
-        history.write("alter table marts.customer_tiers add column reason varchar default 'initial'", "2026-03-31")
+        history.write("alter table main.customer_tiers add column reason varchar default 'initial'", "2026-03-31")
     else:
         with history.connect() as connection:
-            connection.execute("delete from marts._history_writes where seq > 1")
-        history.write("update marts.customer_tiers set tier = 'potential' where as_of_date = '2026-03-30'", None)
+            connection.execute("delete from main._history_writes where seq > 1")
+        history.write("update main.customer_tiers set tier = 'potential' where as_of_date = '2026-03-30'", None)
         with history.connect() as connection:  # the same number as the version's, another write
             connection.execute(
-                "update marts._history_writes set as_of_date = '2026-03-30', whole_table = false where seq = 2"
+                "update main._history_writes set as_of_date = '2026-03-30', whole_table = false where seq = 2"
             )
 
     assert history.publish()["customer_tiers"] == (2, 2)
+
+
+def test_a_version_holds_the_marts_alone_not_their_record_of_writes_nor_what_a_killed_build_left(tmp_path):
+    history = History(tmp_path)
+    with history.connect() as connection:
+        connection.execute("create view main.customer_tiers__dbt_new_rows as select 1 as left_by_a_killed_run")
+        connection.execute("create table main.customer_tiers__dbt_tmp as select 1 as left_by_a_killed_run")
+    history.publish()
+    with duckdb.connect(str(tmp_path / "serving" / "tiering.duckdb"), read_only=True) as connection:
+        assert connection.execute(
+            "select table_name from duckdb_tables() union all "
+            "select view_name from duckdb_views() where not internal order by all"
+        ).fetchall() == [("_publication",), ("customer_tiers",), ("tier_summary",)]
+
+
+def test_what_the_build_wrote_after_its_last_checkpoint_is_published(tmp_path):
+    warehouse = make_warehouse(tmp_path / "warehouse.duckdb", "key")
+    with duckdb.connect(str(tmp_path / "marts.duckdb")) as connection:
+        connection.execute("pragma disable_checkpoint_on_shutdown")
+        connection.execute("update customer_tiers set tier = 'strategic'")
+    assert (tmp_path / "marts.duckdb.wal").exists()  # the write is in the log alone
+
+    serving.publish(warehouse, tmp_path / "serving", run_id="run-aaaaaaaa", as_of="2026-03-31", tables=TABLES)
+
+    with duckdb.connect(str(tmp_path / "serving" / "tiering.duckdb"), read_only=True) as connection:
+        assert connection.execute("select tier from customer_tiers").fetchall() == [("strategic",)]

@@ -50,8 +50,9 @@ class Settings:
     keep_backups: int = 3
     unknown_files: str = "warn"
     lock_wait_seconds: int = 600
-    # duckdb: everything in warehouse.duckdb. spark: the landed tables handed to Spark as Parquet,
-    # the checks and the dbt models run on Spark (tiering.spark), its warehouse under spark_dir.
+    # duckdb: everything in warehouse.duckdb and its marts.duckdb. spark: the landed tables
+    # handed to Spark as Parquet, the checks and the dbt models run on Spark (tiering.spark),
+    # its warehouse under spark_dir.
     engine: str = "duckdb"
     # The configuration seeds (rubric, cleaning rules, currency rates); point it at a copy to
     # try another rubric without touching the project's files.
@@ -69,8 +70,14 @@ class Settings:
 
     @property
     def warehouse_path(self) -> Path:
-        """The build warehouse: raw, staging, intermediate and marts; only the pipeline opens it."""
+        """The build warehouse: raw, staging and intermediate; only the pipeline opens it."""
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def marts_path(self) -> Path:
+        """The build's marts, beside the warehouse: the tables each serving version starts as a
+        copy of."""
+        return marts_path(self.warehouse_path)
 
     @property
     def spark_dir(self) -> Path:
@@ -95,6 +102,12 @@ class Settings:
     def reports_dir(self) -> Path:
         """The auditor reports, one HTML file per run, and latest.html."""
         return self.serving_dir / "reports"
+
+
+def marts_path(warehouse_path: Path) -> Path:
+    """The marts file of a warehouse: ``marts.duckdb`` beside it. dbt attaches it as ``marts``
+    and writes the marts into its main schema, in the serving file's format."""
+    return warehouse_path.with_name("marts.duckdb")
 
 
 def duckdb_config(environ: dict[str, str] | None = None) -> dict[str, str]:

@@ -4,10 +4,12 @@
   (and by the commands that change the warehouse or the serving folder). A second run waits
   for it up to a limit, then stops with a message naming the run that holds it. The lock is
   the operating system's (flock): it goes with the process, so a killed run leaves none behind.
-- ``backup``: a copy of ``warehouse.duckdb`` in ``$TIERING_DATA_DIR/backups/`` taken at the
-  start of every run, before anything changes it; the newest ``keep`` are kept.
+- ``backup``: a copy of ``warehouse.duckdb`` and of the marts beside it (``marts.duckdb``) in
+  ``$TIERING_DATA_DIR/backups/`` taken at the start of every run, before anything changes
+  them; the newest ``keep`` are kept.
 - ``restore``: put a backup back (``tiering warehouse restore``), under the lock.
 - ``create``: a new warehouse, in the storage format of the DuckDB the project pins.
+- ``move_marts``: once, the marts of a warehouse made before they had a file of their own.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from pathlib import Path
 
 import duckdb
 
+from tiering.settings import marts_path
+from tiering.sql import literal
+
 LOCK_FILE = ".tiering.lock"
 BACKUPS_DIR = "backups"
 # The warehouse is written most of a run and only the pipeline opens it, so a new one takes the
@@ -34,6 +39,11 @@ BACKUPS_DIR = "backups"
 # format (``tiering.publish.serving.STORAGE_VERSION``). A warehouse keeps the format it was
 # created in: one made by an earlier version of the project stays readable by it.
 STORAGE_VERSION = "latest"
+# The marts file's format: the serving file's (tiering.publish.serving.STORAGE_VERSION), which
+# starts as a copy of it. dbt's profile attaches it so (dbt_project/profiles.yml).
+MARTS_STORAGE_VERSION = "v1.0.0"
+# The marts' record of writes (tiering.publish.serving.HISTORY_WRITES).
+HISTORY_WRITES = "_history_writes"
 
 
 class LockedError(RuntimeError):
@@ -111,8 +121,9 @@ def connect_when_free(
 class Backup:
     name: str
     path: Path
-    size_bytes: int
+    size_bytes: int  # the warehouse's and its marts' together
     taken_at: datetime
+    marts: Path | None = None  # the copy of the marts taken with it (none before they had a file)
 
 
 def create(warehouse_path: Path) -> None:
@@ -125,6 +136,11 @@ def create(warehouse_path: Path) -> None:
     duckdb.connect(str(warehouse_path), config={"storage_compatibility_version": STORAGE_VERSION}).close()
 
 
+def _marts_copy(backup_path: Path) -> Path:
+    """Where the marts taken with the warehouse backup ``warehouse_<when>_<run>.duckdb`` are."""
+    return backup_path.with_name("marts_" + backup_path.name.removeprefix("warehouse_"))
+
+
 def backups(data_dir: Path) -> list[Backup]:
     """The warehouse backups, oldest first."""
     folder = data_dir / BACKUPS_DIR
@@ -133,34 +149,47 @@ def backups(data_dir: Path) -> list[Backup]:
     found = []
     for path in folder.glob("warehouse_*.duckdb"):
         info = path.stat()
-        found.append(Backup(path.name, path, info.st_size, datetime.fromtimestamp(info.st_mtime)))
+        marts = _marts_copy(path)
+        size = info.st_size + (marts.stat().st_size if marts.is_file() else 0)
+        taken_at = datetime.fromtimestamp(info.st_mtime)
+        found.append(Backup(path.name, path, size, taken_at, marts if marts.is_file() else None))
     return sorted(found, key=lambda backup: (backup.taken_at, backup.name))
 
 
-def backup(warehouse_path: Path, data_dir: Path, *, label: str, keep: int) -> Backup | None:
-    """Copy the warehouse aside (nothing to copy on the first night); keep the newest ``keep``.
+def _copy(source: Path, target: Path) -> None:
+    staged = target.with_name(f".{target.name}.partial")
+    shutil.copyfile(source, staged)
+    os.replace(staged, target)
 
-    Call it holding the run lock: no one writes the file while it is copied.
+
+def backup(warehouse_path: Path, data_dir: Path, *, label: str, keep: int) -> Backup | None:
+    """Copy the warehouse and its marts aside (nothing to copy on the first night); keep the
+    newest ``keep``. The marts are copied first: a listed backup has its marts beside it.
+
+    Call it holding the run lock: no one writes the files while they are copied.
     """
     if not warehouse_path.exists():
         return None
     folder = data_dir / BACKUPS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"warehouse_{datetime.now():%Y%m%dT%H%M%S}_{label}.duckdb"
-    staged = folder / f".{name}.partial"
-    shutil.copyfile(warehouse_path, staged)
-    os.replace(staged, folder / name)
+    made = folder / f"warehouse_{datetime.now():%Y%m%dT%H%M%S}_{label}.duckdb"
+    marts = marts_path(warehouse_path)
+    if marts.exists():
+        _copy(marts, _marts_copy(made))
+    _copy(warehouse_path, made)
     for stale in folder.glob(".*.partial"):
         stale.unlink(missing_ok=True)
     for old in backups(data_dir)[: max(0, len(backups(data_dir)) - keep)]:
         old.path.unlink(missing_ok=True)
-    made = folder / name
-    info = made.stat()
-    return Backup(name, made, info.st_size, datetime.fromtimestamp(info.st_mtime))
+        _marts_copy(old.path).unlink(missing_ok=True)
+    return next(found for found in backups(data_dir) if found.path == made)
 
 
 def restore(warehouse_path: Path, data_dir: Path, name: str | None = None) -> Backup:
-    """Replace the warehouse with a backup (the newest when ``name`` is not given)."""
+    """Replace the warehouse and its marts with a backup (the newest when ``name`` is not given).
+
+    A backup taken before the marts had a file of their own holds them in the warehouse: the
+    marts file is then removed, and the next run moves them out again (``move_marts``)."""
     available = backups(data_dir)
     if not available:
         raise BackupError(
@@ -170,8 +199,52 @@ def restore(warehouse_path: Path, data_dir: Path, name: str | None = None) -> Ba
     if chosen is None:
         names = ", ".join(b.name for b in available)
         raise BackupError(f"no backup named {name!r} in {data_dir / BACKUPS_DIR}; backups: {names}")
-    staged = warehouse_path.with_name(f".{warehouse_path.name}.restoring")
-    shutil.copyfile(chosen.path, staged)
-    warehouse_path.with_name(warehouse_path.name + ".wal").unlink(missing_ok=True)
-    os.replace(staged, warehouse_path)
+    marts = marts_path(warehouse_path)
+    for path in (warehouse_path, marts):
+        path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    if chosen.marts is not None:
+        _copy(chosen.marts, marts)
+    else:
+        marts.unlink(missing_ok=True)
+    _copy(chosen.path, warehouse_path)
     return chosen
+
+
+def move_marts(connection: duckdb.DuckDBPyConnection, marts: Path) -> list[str]:
+    """Once, for a warehouse made by a version of the project that kept the marts in its own
+    ``marts`` schema: move them, history and all, into the marts file that dbt writes now (the
+    main schema of ``marts``, in MARTS_STORAGE_VERSION), and drop the schema. The record of
+    writes then names each mart where it is (``main.<mart>``), so its writes keep counting on.
+    The tables moved; none for a warehouse without the schema.
+
+    The file is written under another name and renamed into place before the schema is dropped:
+    a move cut short is made again, whole, by the next run.
+    """
+    [(schemas,)] = connection.execute(
+        "select count(*) from duckdb_schemas() where database_name = current_database() and schema_name = 'marts'"
+    ).fetchall()
+    if not schemas:
+        return []
+    tables = [
+        name
+        for (name,) in connection.execute(
+            "select table_name from duckdb_tables() where database_name = current_database() "
+            "and schema_name = 'marts' order by table_name"
+        ).fetchall()
+    ]
+    if tables:
+        staged = marts.with_name(f".{marts.name}.moving")
+        staged.unlink(missing_ok=True)
+        connection.execute(f"attach {literal(staged)} as moving (storage_version '{MARTS_STORAGE_VERSION}')")
+        try:
+            for name in tables:
+                columns = "*"
+                if name == HISTORY_WRITES:
+                    columns = "* replace (regexp_replace(relation, '^marts[.]', 'main.') as relation)"
+                connection.execute(f'create table moving.main."{name}" as select {columns} from marts."{name}"')
+        finally:
+            connection.execute("detach moving")
+        marts.with_name(marts.name + ".wal").unlink(missing_ok=True)
+        os.replace(staged, marts)
+    connection.execute("drop schema marts cascade")
+    return tables

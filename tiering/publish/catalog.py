@@ -29,18 +29,23 @@ def _clean(text: str | None) -> str:
 
 
 def load(tables: dict[str, str], manifest_path: Path = MANIFEST) -> dict[str, TableDoc]:
-    """Published table -> its documentation, for the warehouse relations in ``tables``
-    (``schema.model``). Tables the manifest does not know get empty documentation."""
+    """Published table -> its documentation, for the models in ``tables`` (``schema.model``).
+    Tables the manifest does not know get empty documentation."""
     if not manifest_path.is_file():
         return {name: TableDoc() for name in tables}
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     by_relation: dict[str, dict] = {}
+    by_model: dict[str, dict] = {}
     for node in manifest.get("nodes", {}).values():
         if node.get("resource_type") in ("model", "seed", "snapshot"):
-            by_relation[f"{node.get('schema')}.{node.get('alias') or node.get('name')}"] = node
+            identifier = node.get("alias") or node.get("name")
+            by_relation[f"{node.get('schema')}.{identifier}"] = node
+            if node.get("resource_type") == "model":
+                by_model[identifier] = node
     docs: dict[str, TableDoc] = {}
     for name, relation in tables.items():
-        node = by_relation.get(relation)
+        # On DuckDB the marts are the main schema of a file of their own: found by name.
+        node = by_relation.get(relation) or by_model.get(relation.rsplit(".", 1)[-1])
         if node is None:
             docs[name] = TableDoc()
             continue

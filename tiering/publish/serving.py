@@ -11,11 +11,12 @@ half-built state. Each publication is a complete version in its own folder::
     serving/tiering.xlsx              -> current/tiering.xlsx     (the workbook for people)
     serving/reports/latest.html       -> ../current/report.html
 
-A version starts as a copy of the current version's DuckDB file when the warehouse's record
-of writes (``marts._history_writes``) shows which as-of dates of each history mart were written
-since: only those dates' rows are copied again, and the tables that keep no history are copied
-whole. Otherwise, and always on the first night, every table is copied whole. Either way the
-version holds every row of every mart; ``_publication.rows_written`` says what it copied.
+dbt writes the marts into a file of their own beside the warehouse (``marts.duckdb``), in the
+serving file's storage format; a version's DuckDB file starts as a copy of it, so that no
+mart is written twice. The marts' record of writes (``_history_writes``) is left out, and
+``_publication`` keeps, per table, the rows the version holds (``row_count``) and the rows it
+holds that the version before did not (``rows_written``: the as-of dates dbt wrote since, or
+the whole table). On Spark each mart is copied from Spark's warehouse into a new file.
 
 A version is written under a hidden name and renamed into ``versions/`` only when all of it
 is written; then the ``current`` symlink is replaced by one rename. A kill at any instant
@@ -46,7 +47,8 @@ from tiering.publish.workbook import SHEETS as WORKBOOK_SHEETS  # noqa: I001
 from tiering.publish.workbook import WORKBOOK_FILE, write_workbook
 from tiering.sql import literal
 
-# Published table -> the warehouse relation it copies. The names are a contract with BI users.
+# Published table -> the dbt model it publishes, as ``schema.model`` on Spark (on DuckDB the
+# model is the table of that name in the marts file). The names are a contract with BI users.
 PUBLISHED_TABLES: dict[str, str] = {
     "customer_tiers": "marts.customer_tiers",
     "customer_indicator_scores": "marts.customer_indicator_scores",
@@ -195,120 +197,104 @@ def remove_stale(serving_dir: Path, keep_versions: int) -> list[str]:
     return removed
 
 
-# The warehouse's record of the writes of its history marts, one table in each marts schema,
-# kept by the dbt materialization history_table (dbt_project/macros/history_table.sql).
+# The record of the writes of the history marts, kept by the dbt materialization history_table
+# (dbt_project/macros/history_table.sql) beside the marts: ``main._history_writes`` in the marts
+# file, one row per date written (none when the whole table was), under the relation's name
+# ``main.<table>``. Not published: a version's ``_publication`` keeps what it says.
 HISTORY_WRITES = "_history_writes"
 
 
-def _history_marks(connection, database: str, tables: dict[str, str]) -> dict[str, tuple[int, str]]:
-    """Relation -> (seq, invocation id) of its newest recorded write, for the published
-    relations whose schema keeps a record of writes."""
-    marks: dict[str, tuple[int, str]] = {}
-    for schema in sorted({relation.split(".")[0] for relation in tables.values() if "." in relation}):
-        found = connection.execute(
-            "select count(*) from duckdb_tables() where database_name = ? and schema_name = ? and table_name = ?",
-            [database, schema, HISTORY_WRITES],
-        ).fetchall()[0][0]
-        if not found:
-            continue
+def _history_marks(connection) -> dict[str, tuple[int, str]]:
+    """Table -> (seq, invocation id) of its newest recorded write, in the connection's database."""
+    found = connection.execute(
+        "select count(*) from duckdb_tables() where database_name = current_database() "
+        "and schema_name = 'main' and table_name = ?",
+        [HISTORY_WRITES],
+    ).fetchall()[0][0]
+    if not found:
+        return {}
+    return {
+        relation.split(".")[-1]: (seq, invocation)
         for relation, seq, invocation in connection.execute(
-            f"select relation, max(seq), arg_max(invocation_id, seq) from {database}.{schema}.{HISTORY_WRITES} "
-            "group by relation"
-        ).fetchall():
-            if relation in tables.values():
-                marks[relation] = (seq, invocation)
-    return marks
+            f"select relation, max(seq), arg_max(invocation_id, seq) from main.{HISTORY_WRITES} group by relation"
+        ).fetchall()
+    }
 
 
-def _table_shape(connection, database: str, schema: str, table: str) -> list[tuple[str, str]]:
+def _table_shape(connection, database: str, table: str) -> list[tuple[str, str]]:
     return connection.execute(
         "select column_name, data_type from duckdb_columns() "
-        "where database_name = ? and schema_name = ? and table_name = ? order by column_index",
-        [database, schema, table],
+        "where database_name = ? and schema_name = 'main' and table_name = ? order by column_index",
+        [database, table],
     ).fetchall()
 
 
 def _base_version(serving_dir: Path) -> Path | None:
-    """The current version's DuckDB file, which a new version may start from."""
+    """The current version's DuckDB file, which a new version counts its new rows against."""
     current = current_version(serving_dir)
     if current is None or current not in complete_versions(serving_dir):
         return None
     path = versions_dir(serving_dir) / current / DATABASE_FILE
-    # A write-ahead log beside it: someone wrote into the file, which is then not copied.
-    return path if path.is_file() and not path.with_name(path.name + ".wal").exists() else None
+    return path if path.is_file() else None
 
 
-def _reuse_plan(base: Path, warehouse_path: Path, tables: dict[str, str]) -> dict[str, list] | None:
-    """Whether the new version can start as a copy of ``base``: if so, per history table, the
-    as-of dates it then copies from the warehouse (the other dates' rows are ``base``'s).
-
-    Every history table (a relation the warehouse records writes of) must qualify, or the
-    version is written whole: ``base`` recorded the newest write of the table when it was
-    published, the warehouse still holds that write, no write since rewrote the whole table,
-    and the table's columns and types are those of the warehouse's relation. The dates to copy
-    are those of the writes since. Tables without a record of writes are always copied whole.
-    """
+def _dates_written_since(connection, base: Path, tables: dict[str, str]) -> dict[str, list]:
+    """Per history table of the version being written (the connection's database), the as-of
+    dates dbt wrote since ``base``, the version before, was published: the rows the new version
+    holds that ``base`` did not. A table that is not there was written whole since: the version
+    before recorded no write of it, the marts no longer hold that write, a write since
+    rewrote the whole table, or its columns or types changed."""
+    marks = _history_marks(connection)
+    dates: dict[str, list] = {}
     try:
-        with duckdb.connect() as connection:
-            connection.execute(f"attach {literal(base)} as base (read_only)")
-            connection.execute(f"attach {literal(warehouse_path)} as warehouse (read_only)")
-            marks = _history_marks(connection, "warehouse", tables)
-            if (
-                not marks
-                or ("history_seq",)
-                not in connection.execute(
-                    "select column_name from duckdb_columns() where database_name = 'base' and table_name = ?",
-                    [PUBLICATION_TABLE],
-                ).fetchall()
-            ):
-                return None
-            published = {
-                name: (seq, invocation)
-                for name, seq, invocation in connection.execute(
-                    f"select table_name, history_seq, history_invocation from base.main.{PUBLICATION_TABLE}"
-                ).fetchall()
-            }
-            dates: dict[str, list] = {}
-            for name, relation in tables.items():
-                if relation not in marks:
-                    continue
-                seq, invocation = published.get(name, (None, None))
-                if seq is None:
-                    return None
-                schema, table = relation.split(".")
-                writes = f"warehouse.{schema}.{HISTORY_WRITES}"
-                [(held,)] = connection.execute(
-                    f"select count(*) from {writes} where relation = ? and seq = ? and invocation_id = ?",
-                    [relation, seq, invocation],
-                ).fetchall()
-                since = connection.execute(
-                    f"select distinct as_of_date, whole_table from {writes} where relation = ? and seq > ?",
-                    [relation, seq],
-                ).fetchall()
-                if not held or any(whole for _, whole in since):
-                    return None
-                if _table_shape(connection, "base", "main", name) != _table_shape(
-                    connection, "warehouse", schema, table
-                ):
-                    return None
-                dates[name] = sorted({day for day, _ in since if day is not None})
+        connection.execute(f"attach {literal(base)} as base (read_only)")
     except duckdb.Error:
-        return None  # the current version cannot be read (held open for writing): write the new one whole
+        return dates  # the version before cannot be read (held open for writing): all written whole
+    try:
+        if ("history_seq",) not in connection.execute(
+            "select column_name from duckdb_columns() where database_name = 'base' and table_name = ?",
+            [PUBLICATION_TABLE],
+        ).fetchall():
+            return dates
+        published = {
+            name: (seq, invocation)
+            for name, seq, invocation in connection.execute(
+                f"select table_name, history_seq, history_invocation from base.main.{PUBLICATION_TABLE}"
+            ).fetchall()
+        }
+        for name in tables:
+            seq, invocation = published.get(name, (None, None))
+            if name not in marks or seq is None:
+                continue
+            writes = f"main.{HISTORY_WRITES}"
+            relation = f"main.{name}"
+            [(held,)] = connection.execute(
+                f"select count(*) from {writes} where relation = ? and seq = ? and invocation_id = ?",
+                [relation, seq, invocation],
+            ).fetchall()
+            since = connection.execute(
+                f"select distinct as_of_date, whole_table from {writes} where relation = ? and seq > ?",
+                [relation, seq],
+            ).fetchall()
+            if not held or any(whole for _, whole in since):
+                continue
+            if _table_shape(connection, "base", name) != _table_shape(connection, _current_database(connection), name):
+                continue
+            dates[name] = sorted({day for day, _ in since if day is not None})
+    finally:
+        connection.execute("detach base")
     return dates
 
 
-def _count(connection, relation: str) -> int:
-    return connection.execute(f"select count(*) from {relation}").fetchall()[0][0]
+def _current_database(connection) -> str:
+    return connection.execute("select current_database()").fetchall()[0][0]
 
 
-def _replace_dates(connection, name: str, source: str, dates: list) -> int:
-    """Replace a table's rows of ``dates`` with the warehouse's; the rows written."""
+def _rows_of_dates(connection, name: str, dates: list) -> int:
     if not dates:
         return 0
-    days = ", ".join(f"date '{day.isoformat()}'" for day in dates)
-    connection.execute(f"delete from main.{name} where as_of_date in ({days})")
     return connection.execute(
-        f"insert into main.{name} select * from {source} where as_of_date in ({days})"
+        f"select count(*) from main.{name} where as_of_date in ({', '.join('?' for _ in dates)})", dates
     ).fetchall()[0][0]
 
 
@@ -327,20 +313,26 @@ def publish(
     docs: dict[str, catalog.TableDoc] | None = None,
     workbook_max_rows: int = 10_000,
 ) -> Publication:
-    """Write a complete serving version from the warehouse's marts, then switch readers to it.
+    """Write a complete serving version from the marts, then switch readers to it.
 
+    On DuckDB the version's file starts as a copy of the marts file beside the warehouse
+    (``settings.marts_path``), which dbt writes in the serving file's format: the marts are
+    not written again. ``read_relation(relation)``: SQL that reads a mart from elsewhere (the
+    Spark warehouse's Parquet: tiering.spark.warehouse); each is then copied into a new file.
     ``write_extras(version_dir)`` adds files to the version before it is complete (the auditor
     report); ``before_switch()`` runs after the version is complete and before the switch (the
-    run accepts its deliveries there). ``read_relation(relation)``: SQL that reads a mart from
-    elsewhere than the DuckDB warehouse (the Spark warehouse's Parquet: tiering.spark.warehouse).
+    run accepts its deliveries there).
 
-    Types: the DuckDB file keeps the warehouse's exact DECIMALs (DuckDB hands them to pandas as
+    Types: the DuckDB file keeps the marts' exact DECIMALs (DuckDB hands them to pandas as
     float64, and ODBC to Power BI and Excel as numbers); the Parquet files carry them as DOUBLE,
     which every Parquet reader takes as a number (pyarrow would hand pandas ``Decimal`` objects).
     Every table and column carries its dbt description (``docs``, from the manifest by default).
     """
     tables = tables or PUBLISHED_TABLES
     docs = docs if docs is not None else catalog.load(tables)
+    marts = None if read_relation else settings.marts_path(warehouse_path)
+    if marts is not None and not marts.is_file():
+        raise ServingError(f"no marts to publish: {marts} does not exist (dbt builds it)")
     remove_stale(serving_dir, keep_versions)
     version = f"{as_of}_{run_id[:8]}"
     root = versions_dir(serving_dir)
@@ -351,42 +343,52 @@ def publish(
     row_counts: dict[str, int] = {}
     database = staging / DATABASE_FILE
     base = None if read_relation else _base_version(serving_dir)
-    plan = _reuse_plan(base, warehouse_path, tables) if base else None
-    if plan:
-        shutil.copyfile(base, database)
-    written: dict[str, int] = {}  # rows copied into the tables taken from the current version
     config = {**(duckdb_config or settings.duckdb_config()), "storage_compatibility_version": STORAGE_VERSION}
+    if marts is not None:
+        if marts.with_name(marts.name + ".wal").exists():  # what dbt wrote last is in the file
+            with duckdb.connect(str(marts), config=config) as connection:
+                connection.execute("checkpoint")
+        shutil.copyfile(marts, database)
     with duckdb.connect(str(database), config=config) as connection:
-        connection.execute(f"attach {literal(warehouse_path)} as warehouse (read_only)")
-        marks = {} if read_relation else _history_marks(connection, "warehouse", tables)
-        if plan:
-            for (name,) in connection.execute(
-                "select table_name from duckdb_tables() where database_name = current_database()"
+        marks: dict[str, tuple[int, str]] = {}
+        written: dict[str, int] = {}  # rows of the history tables new since the version before
+        if marts is not None:
+            marks = _history_marks(connection)
+            if base is not None:
+                for name, dates in _dates_written_since(connection, base, tables).items():
+                    written[name] = _rows_of_dates(connection, name, dates)
+            # The record of writes, and anything a killed dbt left behind, is not published.
+            for name, kind in connection.execute(
+                "select table_name, 'table' from duckdb_tables() where database_name = current_database() "
+                "union all select view_name, 'view' from duckdb_views() "
+                "where database_name = current_database() and not internal"
             ).fetchall():
-                if name not in plan:
-                    connection.execute(f'drop table main."{name}"')
+                if name not in tables or kind == "view":
+                    connection.execute(f'drop {kind} main."{name}"')
+            missing = sorted(
+                set(tables)
+                - {
+                    name
+                    for (name,) in connection.execute(
+                        "select table_name from duckdb_tables() where database_name = current_database()"
+                    ).fetchall()
+                }
+            )
+            if missing:
+                raise ServingError(f"{marts} holds no table {', '.join(missing)}: was the dbt build complete?")
         columns: dict[str, list[tuple[str, str]]] = {}
 
-        def copy(name: str) -> tuple[list[tuple[str, str]], int | None]:
-            """Copy one mart into the version, over a cursor of its own: its columns, and the
-            rows written when only the dates of ``plan`` were replaced (None: copied whole)."""
-            relation = tables[name]
-            source = read_relation(relation) if read_relation else f"warehouse.{relation}"
+        def copy(name: str) -> list[tuple[str, str]]:
+            """Make one mart a table of the version, over a cursor of its own (from the marts
+            file it is one already) with its comments; its columns."""
             with connection.cursor() as cursor:
-                replaced = None
-                if plan and name in plan:
-                    replaced = _replace_dates(cursor, name, source, plan[name])
-                    # The copy holds as many rows as the mart, or it is written whole after all.
-                    if _count(cursor, f"main.{name}") != _count(cursor, source):
-                        cursor.execute(f"drop table main.{name}")
-                        replaced = None
-                if replaced is None:
-                    cursor.execute(f"create table main.{name} as select * from {source}")
+                if read_relation:
+                    cursor.execute(f"create table main.{name} as select * from {read_relation(tables[name])}")
                 table_columns = catalog.table_columns(cursor, name)
                 doc = docs.get(name, catalog.TableDoc())
                 for statement in catalog.comment_statements(name, doc, [column for column, _ in table_columns]):
                     cursor.execute(statement)
-            return table_columns, replaced
+            return table_columns
 
         def write_parquet(name: str, table_columns: list[tuple[str, str]]) -> int:
             """Write one copied table's Parquet file; the rows written (COPY's answer). zstd at
@@ -403,10 +405,11 @@ def publish(
             crash_point("publish:writing_version")
             return rows
 
-        # Two tables are copied at a time, each table's Parquet file is written as soon as it is
-        # copied, and the workbook (its writer's work, not DuckDB's) as soon as the tables of its
-        # sheets are, which are copied first. A statement over a table smaller than one of
-        # DuckDB's row groups (122,880 rows) runs on one thread: the other core takes the next.
+        # Two tables are made ready at a time (copied, from Spark), each table's Parquet file is
+        # written as soon as it is ready, and the workbook (its writer's work, not DuckDB's) as
+        # soon as the tables of its sheets are, which come first. A statement over a table
+        # smaller than one of DuckDB's row groups (122,880 rows) runs on one thread: the other
+        # core takes the next.
         sheets = {sheet.table for sheet in WORKBOOK_SHEETS}
         order = sorted(tables, key=lambda name: name not in sheets)
         pools = [
@@ -420,9 +423,7 @@ def publish(
             parquet_files: dict[str, Future] = {}
             workbook = None
             for name in order:
-                columns[name], replaced = copied[name].result()
-                if replaced is not None:
-                    written[name] = replaced
+                columns[name] = copied[name].result()
                 parquet_files[name] = writing.submit(write_parquet, name, columns[name])
                 if workbook is None and sheets <= columns.keys():
                     workbook = sheets_pool.submit(
@@ -442,7 +443,6 @@ def publish(
             # On a failure, nothing more starts; what is under way finishes before the file closes.
             for pool in pools:
                 pool.shutdown(wait=True, cancel_futures=True)
-        connection.execute("detach warehouse")
         connection.execute(
             f"""
             create table main.{PUBLICATION_TABLE} as
@@ -461,8 +461,8 @@ def publish(
                 "names": list(row_counts),
                 "counts": list(row_counts.values()),
                 "written": [written.get(name, row_counts[name]) for name in row_counts],
-                "seqs": [marks.get(tables[name], (None, None))[0] for name in row_counts],
-                "invocations": [marks.get(tables[name], (None, None))[1] for name in row_counts],
+                "seqs": [marks.get(name, (None, None))[0] for name in row_counts],
+                "invocations": [marks.get(name, (None, None))[1] for name in row_counts],
             },
         )
     if write_extras:

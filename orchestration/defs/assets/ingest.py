@@ -31,7 +31,7 @@ from tiering.ingest.load import INSERTION_ORDER_OFF, ContractError, EntityResult
 from tiering.quality import validate as quality
 from tiering.quality.views import referenced_entities
 from tiering.sources.profiles import ProfileError, load_profiles
-from tiering.warehouse import backup, connect_when_free, create
+from tiering.warehouse import backup, connect_when_free, create, move_marts
 
 RECONCILIATION_CHECK = "rows_reconcile"
 CONTRACT_CHECK = "contract_expectations"
@@ -53,9 +53,9 @@ LANDING_KEY = dg.AssetKey(["raw", "_landing_files"])
     tags={"layer": "raw"},
     kinds={"duckdb"},
     description=(
-        "The build warehouse made ready for the run: copied to $TIERING_DATA_DIR/backups/ first "
-        "(the newest TIERING_KEEP_BACKUPS are kept; `tiering warehouse restore` puts one back), "
-        "then cleared of deliveries that runs which did not finish left pending."
+        "The build warehouse made ready for the run: copied to $TIERING_DATA_DIR/backups/ first, "
+        "with the marts beside it (the newest TIERING_KEEP_BACKUPS are kept; `tiering warehouse "
+        "restore` puts one back), then cleared of deliveries that runs which did not finish left pending."
     ),
 )
 def warehouse_ready(
@@ -76,8 +76,11 @@ def warehouse_ready(
     taken = backup(config.warehouse_path, config.data_dir, label=context.run_id[:8], keep=config.keep_backups)
     create(config.warehouse_path)
     with duckdb.connect(str(config.warehouse_path), config=config.duckdb_config) as connection:
+        moved = move_marts(connection, config.marts_path)
         ledger.ensure_raw_schema(connection)
         recovered = ledger.recover_unfinished_runs(connection, context.run_id)
+    if moved:
+        context.log.info(f"Moved the warehouse's {len(moved)} marts, with their history, into {config.marts_path}")
     for delivery in recovered:
         context.log.warning(
             f"Rolled back {delivery.source_file} ({delivery.entity}), left pending by run {delivery.batch_id[:8]} "
