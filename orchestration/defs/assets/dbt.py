@@ -44,6 +44,14 @@ class TieringTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return group_for(dbt_resource_props)
 
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        key = super().get_asset_key(dbt_resource_props)
+        # On DuckDB the marts are the main schema of a file of their own (database marts):
+        # their assets are marts/<model> on every engine.
+        if dbt_resource_props.get("database") == "marts" and key.path[0] == "main":
+            return dg.AssetKey(["marts", *key.path[1:]])
+        return key
+
     def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
         return OWNERS
 
