@@ -20,8 +20,8 @@
     Each run records its write in the same transaction in <schema>._history_writes: the
     relation, a number that grows with each write of it, dbt's invocation id, and one row per
     date written (whole_table when the table was written whole; a row without a date when the
-    run wrote no rows). Publishing reads it to copy into a new serving version only the dates
-    written since the version before (tiering/publish/serving.py). -#}
+    run wrote no rows). Publishing reads it to count the rows a new serving version holds that
+    the version before did not (tiering/publish/serving.py). -#}
 {% materialization history_table, adapter='duckdb' %}
     {%- set date_column = config.require('unique_key') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
