@@ -27,6 +27,8 @@ from pathlib import Path
 
 import duckdb
 
+from tiering.publish.serving import HISTORY_WRITES
+from tiering.publish.serving import STORAGE_VERSION as SERVING_STORAGE_VERSION
 from tiering.settings import marts_path
 from tiering.sql import literal
 
@@ -39,11 +41,6 @@ BACKUPS_DIR = "backups"
 # format (``tiering.publish.serving.STORAGE_VERSION``). A warehouse keeps the format it was
 # created in: one made by an earlier version of the project stays readable by it.
 STORAGE_VERSION = "latest"
-# The marts file's format: the serving file's (tiering.publish.serving.STORAGE_VERSION), which
-# starts as a copy of it. dbt's profile attaches it so (dbt_project/profiles.yml).
-MARTS_STORAGE_VERSION = "v1.0.0"
-# The marts' record of writes (tiering.publish.serving.HISTORY_WRITES).
-HISTORY_WRITES = "_history_writes"
 
 
 class LockedError(RuntimeError):
@@ -213,9 +210,9 @@ def restore(warehouse_path: Path, data_dir: Path, name: str | None = None) -> Ba
 def move_marts(connection: duckdb.DuckDBPyConnection, marts: Path) -> list[str]:
     """Once, for a warehouse made by a version of the project that kept the marts in its own
     ``marts`` schema: move them, history and all, into the marts file that dbt writes now (the
-    main schema of ``marts``, in MARTS_STORAGE_VERSION), and drop the schema. The record of
-    writes then names each mart where it is (``main.<mart>``), so its writes keep counting on.
-    The tables moved; none for a warehouse without the schema.
+    main schema of ``marts``, in the serving file's storage format), and drop the schema. The
+    record of writes then names each mart where it is (``main.<mart>``), so its writes keep
+    counting on. The tables moved; none for a warehouse without the schema.
 
     The file is written under another name and renamed into place before the schema is dropped:
     a move cut short is made again, whole, by the next run.
@@ -235,7 +232,7 @@ def move_marts(connection: duckdb.DuckDBPyConnection, marts: Path) -> list[str]:
     if tables:
         staged = marts.with_name(f".{marts.name}.moving")
         staged.unlink(missing_ok=True)
-        connection.execute(f"attach {literal(staged)} as moving (storage_version '{MARTS_STORAGE_VERSION}')")
+        connection.execute(f"attach {literal(staged)} as moving (storage_version '{SERVING_STORAGE_VERSION}')")
         try:
             for name in tables:
                 columns = "*"

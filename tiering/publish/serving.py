@@ -73,7 +73,8 @@ PUBLICATION_TABLE = "_publication"
 DATABASE_FILE = "tiering.duckdb"
 # The storage format of a new serving file: one that BI tools' DuckDB drivers of release 1.0
 # and later open. The DuckDB the project pins would otherwise write its own, which no driver
-# older than itself reads. A version that starts as a copy keeps the format of the file it copies.
+# older than itself reads. A version that starts as a copy keeps the format of the file it copies:
+# the marts file is written in this one too (dbt_project/profiles.yml, tiering.warehouse).
 STORAGE_VERSION = "v1.0.0"
 PARQUET_DIR = "parquet"
 REPORT_FILE = "report.html"
@@ -238,13 +239,15 @@ def _base_version(serving_dir: Path) -> Path | None:
     return path if path.is_file() else None
 
 
-def _dates_written_since(connection, base: Path, tables: dict[str, str]) -> dict[str, list]:
-    """Per history table of the version being written (the connection's database), the as-of
-    dates dbt wrote since ``base``, the version before, was published: the rows the new version
-    holds that ``base`` did not. A table that is not there was written whole since: the version
-    before recorded no write of it, the marts no longer hold that write, a write since
-    rewrote the whole table, or its columns or types changed."""
-    marks = _history_marks(connection)
+def _dates_written_since(
+    connection, base: Path, marks: dict[str, tuple[int, str]], tables: dict[str, str]
+) -> dict[str, list]:
+    """Per history table of the version being written (the connection's database, whose newest
+    writes are ``marks``), the as-of dates dbt wrote since ``base``, the version before, was
+    published: the rows the new version holds that ``base`` did not. A table that is not there
+    was written whole since: the version before recorded no write of it, the marts no longer
+    hold that write, a write since rewrote the whole table, or its columns or types changed."""
+    [(home,)] = connection.execute("select current_database()").fetchall()
     dates: dict[str, list] = {}
     try:
         connection.execute(f"attach {literal(base)} as base (read_only)")
@@ -278,16 +281,12 @@ def _dates_written_since(connection, base: Path, tables: dict[str, str]) -> dict
             ).fetchall()
             if not held or any(whole for _, whole in since):
                 continue
-            if _table_shape(connection, "base", name) != _table_shape(connection, _current_database(connection), name):
+            if _table_shape(connection, "base", name) != _table_shape(connection, home, name):
                 continue
             dates[name] = sorted({day for day, _ in since if day is not None})
     finally:
         connection.execute("detach base")
     return dates
-
-
-def _current_database(connection) -> str:
-    return connection.execute("select current_database()").fetchall()[0][0]
 
 
 def _rows_of_dates(connection, name: str, dates: list) -> int:
@@ -355,25 +354,20 @@ def publish(
         if marts is not None:
             marks = _history_marks(connection)
             if base is not None:
-                for name, dates in _dates_written_since(connection, base, tables).items():
+                for name, dates in _dates_written_since(connection, base, marks, tables).items():
                     written[name] = _rows_of_dates(connection, name, dates)
             # The record of writes, and anything a killed dbt left behind, is not published.
+            kept = set()
             for name, kind in connection.execute(
                 "select table_name, 'table' from duckdb_tables() where database_name = current_database() "
                 "union all select view_name, 'view' from duckdb_views() "
                 "where database_name = current_database() and not internal"
             ).fetchall():
-                if name not in tables or kind == "view":
+                if name in tables and kind == "table":
+                    kept.add(name)
+                else:
                     connection.execute(f'drop {kind} main."{name}"')
-            missing = sorted(
-                set(tables)
-                - {
-                    name
-                    for (name,) in connection.execute(
-                        "select table_name from duckdb_tables() where database_name = current_database()"
-                    ).fetchall()
-                }
-            )
+            missing = sorted(set(tables) - kept)
             if missing:
                 raise ServingError(f"{marts} holds no table {', '.join(missing)}: was the dbt build complete?")
         columns: dict[str, list[tuple[str, str]]] = {}
