@@ -42,9 +42,11 @@ setup: $(BIN)/.installed
 # Apache Spark as the engine (TIERING_ENGINE=spark) and its tests: pyspark and dbt-spark from
 # requirements-spark.lock (about 500 MB, so not in the default install), and a Java runtime:
 # Debian's openjdk-17-jre-headless when it is missing and we may (root); otherwise say so, and
-# the Spark tests are skipped with that reason.
+# the Spark tests are skipped with that reason. pyspark comes only as source, and uv builds it
+# again at each install whenever the index's answer has gone stale, keeping every build (about
+# 1 GB each) in its cache: --no-cache builds it in a cache that goes when the install is done.
 $(BIN)/.installed-spark: $(BIN)/.installed requirements-spark.lock
-	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -r requirements.lock -r requirements-spark.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode --no-cache -r requirements.lock -r requirements-spark.lock
 	touch $@
 
 java:
