@@ -16,7 +16,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from tiering.quality import validate
+from tiering.quality import gx_sql_fix, validate
 
 ROWS = 2_000_000
 AS_OF = date(2026, 6, 30)
@@ -112,6 +112,67 @@ def test_repeated_keys_in_two_million_rows_are_counted_exactly(orders_connection
     # every row of a repeated key counts: the three rows that share SO000000001 / 1
     assert counts(result)[("expect_compound_columns_to_be_unique", "order_id, line_no")] == 3
     assert counts(result)[("expect_column_values_to_not_be_null", "order_id")] == 0
+
+
+def _compound_unique_count(connection, table: str, ignore_row_if: str) -> int:
+    """GX's count of the rows of ``table`` that break the uniqueness of (order_id, line_no)."""
+    import duckdb_engine
+
+    gx = validate._gx()
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_sql(
+        name="w",
+        connection_string="duckdb:///:memory:",
+        kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(connection.cursor())},
+    )
+    batch = source.add_table_asset(name=table, table_name=table).add_batch_definition_whole_table("all").get_batch()
+    expectation = gx.expectations.ExpectCompoundColumnsToBeUnique(
+        column_list=["order_id", "line_no"], ignore_row_if=ignore_row_if
+    )
+    try:
+        result = batch.validate(expectation, result_format="SUMMARY")
+    finally:
+        source.get_execution_engine().engine.dispose()
+    assert result.exception_info.get("raised_exception") is not True, result.exception_info
+    return result.result["unexpected_count"]
+
+
+@pytest.mark.parametrize("ignore_row_if", ["any_value_is_missing", "all_values_are_missing", "never"])
+def test_repeated_compound_keys_are_counted_as_gx_itself_counts_them(orders_connection, ignore_row_if):
+    """Over DuckDB the fix counts a compound key's repeats from its groups alone; GX's own count
+    joins every row to its group. Both must give the planted count, in every ignore_row_if mode:
+    rows missing a key value (the planted null order_ids, repeated among themselves) are never
+    counted, as GX's inner join on the key never matches them."""
+    orders_connection.execute("create or replace table repeated as select * from erp_orders")
+    orders_connection.execute(  # three rows share SO000000001 / 1, two share SO000000003 / 2
+        "update repeated set order_id = 'SO000000001', line_no = 1 where order_id in ('SO000500000', 'SO000700000') "
+        "and line_no = 1"
+    )
+    orders_connection.execute(
+        "update repeated set order_id = 'SO000000003', line_no = 2 where order_id = 'SO000900000' and line_no = 2"
+    )
+    null_keys = orders_connection.execute(
+        "select count(*) from repeated where order_id is null group by line_no having count(*) > 1"
+    ).fetchall()
+    assert null_keys, "the planted null order_ids must repeat a (null, line_no) key"
+
+    provider = gx_sql_fix.COMPOUND_UNIQUE_COUNT
+    providers = _registered_metrics()[provider]["providers"]
+    metric_class, fixed = providers["SqlAlchemyExecutionEngine"]
+    ours = _compound_unique_count(orders_connection, "repeated", ignore_row_if)
+    providers["SqlAlchemyExecutionEngine"] = (metric_class, fixed.__wrapped__)
+    try:
+        gxs = _compound_unique_count(orders_connection, "repeated", ignore_row_if)
+    finally:
+        providers["SqlAlchemyExecutionEngine"] = (metric_class, fixed)
+
+    assert ours == gxs == 5
+
+
+def _registered_metrics() -> dict:
+    from great_expectations.expectations.registry import _registered_metrics
+
+    return _registered_metrics
 
 
 def test_without_the_fix_gx_sql_returns_no_counts_over_duckdb(tmp_path):

@@ -18,6 +18,15 @@ expectation raises "Regex is not supported for dialect duckdb". For DuckDB we bu
 ``regexp_matches(column, pattern)``, which, like PostgreSQL's ``~`` and pandas'
 ``str.contains``, matches anywhere in the value (anchor the pattern to match it whole).
 
+And one query made cheaper. GX counts the rows that break
+``expect_compound_columns_to_be_unique`` by joining every row of the table to the count of its
+key's group, then summing a condition over the joined rows: the table is read twice and every
+row crosses a hash join. Over DuckDB we count the same rows from the groups alone: the sum of
+the sizes of the groups of two or more rows, among the rows whose key columns all have a value
+(the inner join on the key never matches a row with a missing one). At a million customers
+this check took 4.4 s of the 5.4 s GX spends on 21 million order lines, and takes about 1.8 s
+this way. The sample of failing rows, taken only when some fail, is GX's own query.
+
 ``apply()`` patches both once per process; calling it again does nothing.
 ``tests/test_gx_sql_fix.py`` proves both that GX is wrong without it and exact with it.
 """
@@ -46,6 +55,7 @@ def apply() -> None:
     setattr(execute_query, _PATCHED_FLAG, True)
     SqlAlchemyExecutionEngine.execute_query = execute_query
     _apply_regex()
+    _apply_compound_unique_count()
 
 
 def _apply_regex() -> None:
@@ -79,6 +89,46 @@ def _apply_regex() -> None:
         module = importlib.import_module(module_name)
         if getattr(module, "get_dialect_regex_expression", None) is original:
             module.get_dialect_regex_expression = get_dialect_regex_expression
+
+
+# GX's registered metric whose SQL provider counts the rows of repeated compound keys.
+COMPOUND_UNIQUE_COUNT = "compound_columns.unique.unexpected_count"
+
+
+def _apply_compound_unique_count() -> None:
+    import sqlalchemy as sa
+    from great_expectations.expectations.registry import _registered_metrics
+    from great_expectations.util import get_sqlalchemy_selectable
+
+    providers = _registered_metrics[COMPOUND_UNIQUE_COUNT]["providers"]
+    metric_class, original = providers["SqlAlchemyExecutionEngine"]
+    if getattr(original, _PATCHED_FLAG, False):
+        return
+
+    def unexpected_count(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, **kwargs):
+        if getattr(execution_engine.engine.dialect, "name", None) != "duckdb":
+            return original(cls, execution_engine, metric_domain_kwargs, metric_value_kwargs, metrics, **kwargs)
+        _, compute_domain_kwargs, accessor_domain_kwargs = metrics["unexpected_condition"]
+        # The rows GX's own count reads: the batch, its row condition and ignore_row_if applied.
+        rows = get_sqlalchemy_selectable(
+            execution_engine.get_domain_records(domain_kwargs={**compute_domain_kwargs, **accessor_domain_kwargs})
+        )
+        key = [sa.column(name) for name in accessor_domain_kwargs["column_list"]]
+        groups = (
+            sa.select(sa.func.count().label("group_rows"))
+            .select_from(rows)
+            .where(sa.and_(*(column.is_not(None) for column in key)))
+            .group_by(*key)
+            .having(sa.func.count() > 1)
+            .subquery()
+        )
+        query = sa.select(sa.func.coalesce(sa.func.sum(groups.c.group_rows), 0))
+        return int(execution_engine.execute_query(query).scalar())
+
+    unexpected_count.metric_fn_type = original.metric_fn_type
+    unexpected_count.__wrapped__ = original  # GX's own count, which the tests compare with
+    setattr(unexpected_count, _PATCHED_FLAG, True)
+    providers["SqlAlchemyExecutionEngine"] = (metric_class, unexpected_count)
 
 
 def is_applied() -> bool:
