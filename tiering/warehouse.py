@@ -176,10 +176,11 @@ def backup(warehouse_path: Path, data_dir: Path, *, label: str, keep: int) -> Ba
     _copy(warehouse_path, made)
     for stale in folder.glob(".*.partial"):
         stale.unlink(missing_ok=True)
-    for old in backups(data_dir)[: max(0, len(backups(data_dir)) - keep)]:
+    kept = backups(data_dir)
+    for old in kept[: max(0, len(kept) - keep)]:
         old.path.unlink(missing_ok=True)
         _marts_copy(old.path).unlink(missing_ok=True)
-    return next(found for found in backups(data_dir) if found.path == made)
+    return next(found for found in kept if found.path == made)
 
 
 def restore(warehouse_path: Path, data_dir: Path, name: str | None = None) -> Backup:

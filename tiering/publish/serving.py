@@ -249,6 +249,7 @@ def _dates_written_since(
     hold that write, a write since rewrote the whole table, or its columns or types changed."""
     [(home,)] = connection.execute("select current_database()").fetchall()
     dates: dict[str, list] = {}
+    writes = f"main.{HISTORY_WRITES}"
     try:
         connection.execute(f"attach {literal(base)} as base (read_only)")
     except duckdb.Error:
@@ -269,7 +270,6 @@ def _dates_written_since(
             seq, invocation = published.get(name, (None, None))
             if name not in marks or seq is None:
                 continue
-            writes = f"main.{HISTORY_WRITES}"
             relation = f"main.{name}"
             [(held,)] = connection.execute(
                 f"select count(*) from {writes} where relation = ? and seq = ? and invocation_id = ?",

@@ -24,10 +24,10 @@ key's group, then summing a condition over the joined rows: the table is read tw
 row crosses a hash join. Over DuckDB we count the same rows from the groups alone: the sum of
 the sizes of the groups of two or more rows, among the rows whose key columns all have a value
 (the inner join on the key never matches a row with a missing one). At a million customers
-this check took 4.4 s of the 5.4 s GX spends on 21 million order lines, and takes about 1.8 s
-this way. The sample of failing rows, taken only when some fail, is GX's own query.
+this check took 4.3-4.7 s of the 5.3-5.8 s GX spends on 21 million order lines, and takes
+about 2 s this way. The sample of failing rows, taken only when some fail, is GX's own query.
 
-``apply()`` patches both once per process; calling it again does nothing.
+``apply()`` patches all three once per process; calling it again does nothing.
 ``tests/test_gx_sql_fix.py`` proves both that GX is wrong without it and exact with it.
 """
 
