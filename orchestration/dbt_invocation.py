@@ -81,6 +81,12 @@ def dbt_args(config) -> list[str]:
     return [*args, "--vars", json.dumps(dbt_vars(config))]
 
 
+def warm_build(config) -> list[str] | None:
+    """The build a run's warm dbt parses ahead for (orchestration/dbt_warm.py): the run's own;
+    None on Spark, whose adapter the warm process does not import."""
+    return dbt_args(config) if config.engine == "duckdb" else None
+
+
 @contextmanager
 def dbt_environment(as_of: str) -> Iterator[None]:
     """The run's as-of date for the dbt process started inside, as TIERING_AS_OF."""

@@ -155,6 +155,42 @@ def start(build: list[str] | None = None) -> WarmDbt | None:
         return None
 
 
+# A warm dbt that the job's entry point started before importing Dagster, until the run's dbt
+# resource takes it (``take``): see orchestration/run.py.
+_early: tuple[WarmDbt, list[str] | None] | None = None
+
+
+def start_early(build: list[str] | None = None) -> None:
+    """Start this run's warm dbt now, for the dbt resource to take when the run starts. The job's
+    first seconds are Dagster's import on one core; dbt's import and parse (about three seconds
+    on the other) then no longer share the cores with the first extracts' load."""
+    global _early
+    close_early()
+    warm = start(build)
+    _early = (warm, build) if warm is not None else None
+
+
+def take(build: list[str] | None = None) -> WarmDbt | None:
+    """The warm dbt started early, if it expects ``build`` and still runs; otherwise a new one
+    (``start``), and the early one, if any, stopped."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        warm, expected = early
+        if expected == build and warm.process.poll() is None:
+            return warm
+        warm.close()
+    return start(build)
+
+
+def close_early() -> None:
+    """Stop the warm dbt started early if no run took it (a run that did not start)."""
+    global _early
+    early, _early = _early, None
+    if early is not None:
+        early[0].close()
+
+
 def stoppable() -> None:
     """Let SIGINT and SIGTERM stop this process as they stop a dbt process of its own, whatever
     it inherited from the process that started it, where a signal ignored would stay ignored
@@ -343,6 +379,12 @@ def serve(listening: int, parent: int, build: list[str] | None = None) -> int:
     over on the socket ``listening``, report its exit code."""
     _die_with_parent(parent)
     stoppable()
+    # What this process says before a build is handed over (a parse ahead that failed, a warning
+    # at dbt's import) is held, and said in the build's output, which the job logs: the job may
+    # start this process before its own output goes to its log (orchestration/run.py).
+    held = tempfile.TemporaryFile()
+    os.dup2(held.fileno(), 1)
+    os.dup2(held.fileno(), 2)
     listener = socket.socket(fileno=listening)
     import dbt.adapters.duckdb  # noqa: F401 - the adapter the build's profile loads
     from dbt.cli.main import cli  # the import this process is here for
@@ -369,9 +411,16 @@ def serve(listening: int, parent: int, build: list[str] | None = None) -> int:
         connection.sendall(_CODE.pack(os.getpid()))
     except OSError:  # the wrapper stopped before the build started: nothing to run
         os._exit(0)
+    sys.stdout.flush()
+    sys.stderr.flush()
     for number, descriptor in enumerate(descriptors):
         os.dup2(descriptor, number)
         os.close(descriptor)
+    held.seek(0)
+    said = held.read()
+    held.close()
+    while said:
+        said = said[os.write(2, said) :]
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])

@@ -25,6 +25,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from orchestration import dbt_warm
+from orchestration.dbt_invocation import warm_build
 from tiering import settings
 
 STAGES = {
@@ -186,6 +188,15 @@ def main(argv: list[str] | None = None) -> int:
     except settings.SettingsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    # dbt's process first, while this one imports Dagster (orchestration/dbt_warm.py).
+    dbt_warm.start_early(warm_build(config))
+    try:
+        return _run(args, config)
+    finally:
+        dbt_warm.close_early()  # a run that never started
+
+
+def _run(args: argparse.Namespace, config: settings.Settings) -> int:
     as_of = config.as_of.isoformat()
     from orchestration.defs.config import as_of_partitions
 

@@ -23,7 +23,7 @@ import pytest
 from orchestration import dbt_warm
 from orchestration.dbt_invocation import dbt_executable, keep_parse, saved_parse
 from orchestration.defs.project import dbt_project
-from orchestration.defs.resources import TieringDbtCliResource, _dbt_dying_with_parent
+from orchestration.defs.resources import TieringDbtCliResource, _dbt_dying_with_parent, _expected_build
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the hand-over is Linux only")
 
@@ -352,3 +352,51 @@ def test_only_a_build_of_known_arguments_is_parsed_for_ahead():
     assert dbt_warm._parse_arguments([*build, "--profile", "other"]) is None
     assert dbt_warm._parse_arguments([*build, "--no-partial-parse"]) is None
     assert dbt_warm._parse_arguments(["run", *build[1:]]) is None
+
+
+def test_the_run_takes_the_warm_process_started_before_it_and_only_for_its_build():
+    resource = TieringDbtCliResource(project_dir=dbt_project, dbt_executable=WRAPPER)
+    dbt_warm.start_early(_expected_build())
+    early, _ = dbt_warm._early
+    try:
+        with dg.build_resources({"dbt": resource}) as resources:
+            assert resources.dbt._warm is early
+            invocation = resources.dbt.cli(["--version"], raise_on_error=False)
+            assert "Core:" in _output(invocation)
+            assert invocation.process.wait(timeout=120) == 0
+            assert early.process.wait(timeout=30) == 0  # the early process ran it
+        # One started for another build is stopped; the run starts its own.
+        dbt_warm.start_early(["build", "--target", "another"])
+        other, _ = dbt_warm._early
+        with dg.build_resources({"dbt": resource}) as resources:
+            assert resources.dbt._warm not in (None, other)
+            assert other.process.wait(timeout=30) != 0  # killed
+        assert dbt_warm._early is None
+    finally:
+        dbt_warm.close_early()
+
+
+def test_what_the_warm_process_says_before_the_hand_over_goes_to_the_build_output():
+    # A build whose parse ahead fails (its --vars are not JSON): the process says so while it
+    # waits, before any output of the build is handed to it.
+    build = ["build", "--target", "duckdb", "--vars", "{not json"]
+    saved = saved_parse(build)
+    saved.parent.mkdir(parents=True, exist_ok=True)
+    saved.write_bytes(b"")
+    warm = dbt_warm.start(build)
+    try:
+        handed = subprocess.run(
+            [WRAPPER, "--version"],
+            capture_output=True,
+            text=True,
+            cwd=dbt_project.project_dir,
+            env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
+            timeout=120,
+        )
+        assert warm.process.wait(timeout=30) == handed.returncode == 0
+        assert "dbt: the project could not be parsed ahead of the build" in handed.stderr
+        assert "Core:" in handed.stdout
+    finally:
+        warm.close()
+        saved.unlink()
+        saved.parent.rmdir()

@@ -12,7 +12,7 @@ from packaging import version
 from pydantic import PrivateAttr
 
 from orchestration import dbt_warm
-from orchestration.dbt_invocation import dbt_args, dbt_executable
+from orchestration.dbt_invocation import dbt_executable, warm_build
 from orchestration.defs.project import dbt_project
 from tiering import settings
 
@@ -66,7 +66,7 @@ def _expected_build() -> list[str] | None:
         config = settings.load()
     except settings.SettingsError:
         return None
-    return dbt_args(config) if config.engine == "duckdb" else None
+    return warm_build(config)
 
 
 # Held while a warm dbt is offered through this process's environment.
@@ -92,7 +92,8 @@ class TieringDbtCliResource(DbtCliResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
-        self._warm = dbt_warm.start(_expected_build())
+        # The one the job's entry point started before importing Dagster, if it expects this build.
+        self._warm = dbt_warm.take(_expected_build())
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._warm is not None:
