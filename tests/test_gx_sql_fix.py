@@ -114,8 +114,8 @@ def test_repeated_keys_in_two_million_rows_are_counted_exactly(orders_connection
     assert counts(result)[("expect_column_values_to_not_be_null", "order_id")] == 0
 
 
-def _compound_unique_count(connection, table: str, ignore_row_if: str) -> int:
-    """GX's count of the rows of ``table`` that break the uniqueness of (order_id, line_no)."""
+def _unexpected_count(connection, table: str, expectation) -> int:
+    """GX's count of the rows of ``table`` that break ``expectation``."""
     import duckdb_engine
 
     gx = validate._gx()
@@ -126,15 +126,24 @@ def _compound_unique_count(connection, table: str, ignore_row_if: str) -> int:
         kwargs={"creator": lambda: duckdb_engine.ConnectionWrapper(connection.cursor())},
     )
     batch = source.add_table_asset(name=table, table_name=table).add_batch_definition_whole_table("all").get_batch()
-    expectation = gx.expectations.ExpectCompoundColumnsToBeUnique(
-        column_list=["order_id", "line_no"], ignore_row_if=ignore_row_if
-    )
     try:
         result = batch.validate(expectation, result_format="SUMMARY")
     finally:
         source.get_execution_engine().engine.dispose()
     assert result.exception_info.get("raised_exception") is not True, result.exception_info
     return result.result["unexpected_count"]
+
+
+def _ours_and_gxs(metric: str, count) -> tuple[int, int]:
+    """``count()`` with the fix's provider of ``metric``, then with GX's own."""
+    providers = _registered_metrics()[metric]["providers"]
+    metric_class, fixed = providers["SqlAlchemyExecutionEngine"]
+    ours = count()
+    providers["SqlAlchemyExecutionEngine"] = (metric_class, fixed.__wrapped__)
+    try:
+        return ours, count()
+    finally:
+        providers["SqlAlchemyExecutionEngine"] = (metric_class, fixed)
 
 
 @pytest.mark.parametrize("ignore_row_if", ["any_value_is_missing", "all_values_are_missing", "never"])
@@ -155,16 +164,38 @@ def test_repeated_compound_keys_are_counted_as_gx_itself_counts_them(orders_conn
         "select count(*) from repeated where order_id is null group by line_no having count(*) > 1"
     ).fetchall()
     assert null_keys, "the planted null order_ids must repeat a (null, line_no) key"
+    expectation = validate._gx().expectations.ExpectCompoundColumnsToBeUnique(
+        column_list=["order_id", "line_no"], ignore_row_if=ignore_row_if
+    )
 
-    provider = gx_sql_fix.COMPOUND_UNIQUE_COUNT
-    providers = _registered_metrics()[provider]["providers"]
-    metric_class, fixed = providers["SqlAlchemyExecutionEngine"]
-    ours = _compound_unique_count(orders_connection, "repeated", ignore_row_if)
-    providers["SqlAlchemyExecutionEngine"] = (metric_class, fixed.__wrapped__)
-    try:
-        gxs = _compound_unique_count(orders_connection, "repeated", ignore_row_if)
-    finally:
-        providers["SqlAlchemyExecutionEngine"] = (metric_class, fixed)
+    ours, gxs = _ours_and_gxs(
+        gx_sql_fix.COMPOUND_UNIQUE_COUNT, lambda: _unexpected_count(orders_connection, "repeated", expectation)
+    )
+
+    assert ours == gxs == 5
+
+
+def test_repeated_values_of_a_column_are_counted_as_gx_itself_counts_them(orders_connection):
+    """A single column's repeats, counted from its groups over DuckDB, against GX's own count (a
+    window over every row): three rows share one value, two another, and the missing values,
+    repeated among themselves, are not counted."""
+    orders_connection.execute(
+        f"""
+        create or replace table numbered as
+        select case when i % 100_003 = 5 then null
+                    when i in (500_000, 700_000) then 1
+                    when i = 900_000 then 3
+                    else i end as invoice_no
+        from range({ROWS}) as numbers(i)
+        """
+    )
+    missing = orders_connection.execute("select count(*) from numbered where invoice_no is null").fetchall()[0][0]
+    assert missing > 1
+    expectation = validate._gx().expectations.ExpectColumnValuesToBeUnique(column="invoice_no")
+
+    ours, gxs = _ours_and_gxs(
+        gx_sql_fix.UNIQUE_COUNT, lambda: _unexpected_count(orders_connection, "numbered", expectation)
+    )
 
     assert ours == gxs == 5
 
