@@ -387,13 +387,16 @@ def publish(
         def write_parquet(name: str, table_columns: list[tuple[str, str]]) -> int:
             """Write one copied table's Parquet file; the rows written (COPY's answer). zstd at
             level 1 rather than DuckDB's 3: at a million customers the files are written in
-            8 % less time and come out 3 % smaller."""
+            8 % less time and come out 3 % smaller. The rows in the order DuckDB's threads
+            write them (``preserve_order false``): a mart has no order (dbt builds it without
+            one), and keeping the table's takes `customer_indicator_scores` 4.7 s instead of
+            3.7 s at a million customers."""
             numbers = catalog.as_doubles(table_columns)
             with connection.cursor() as cursor:
                 rows = cursor.execute(
                     f"copy (select {numbers} from main.{name}) to "
                     f"{literal(staging / PARQUET_DIR / f'{name}.parquet')} "
-                    f"(format parquet, compression zstd, compression_level 1, "
+                    f"(format parquet, compression zstd, compression_level 1, preserve_order false, "
                     f"kv_metadata {catalog.parquet_metadata(docs.get(name, catalog.TableDoc()))})"
                 ).fetchall()[0][0]
             crash_point("publish:writing_version")
