@@ -38,6 +38,18 @@ def _cold(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([WRAPPER, *args], capture_output=True, text=True, cwd=dbt_project.project_dir, timeout=120)
 
 
+def _handed(warm: dbt_warm.WarmDbt, *args: str) -> subprocess.CompletedProcess:
+    """dbt with ``args``, as dagster-dbt starts it, offered ``warm``."""
+    return subprocess.run(
+        [WRAPPER, *args],
+        capture_output=True,
+        text=True,
+        cwd=dbt_project.project_dir,
+        env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
+        timeout=120,
+    )
+
+
 def test_dbt_runs_in_the_warm_process_with_the_output_and_code_of_its_own_process():
     resource = TieringDbtCliResource(project_dir=dbt_project, dbt_executable=WRAPPER)
     with dg.build_resources({"dbt": resource}) as resources:
@@ -62,14 +74,7 @@ def test_a_failing_command_keeps_its_exit_code():
     cold = _cold("no-such-command")
     warm = dbt_warm.start()
     try:
-        handed = subprocess.run(
-            [WRAPPER, "no-such-command"],
-            capture_output=True,
-            text=True,
-            cwd=dbt_project.project_dir,
-            env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
-            timeout=120,
-        )
+        handed = _handed(warm, "no-such-command")
         assert warm.process.wait(timeout=30) == cold.returncode == handed.returncode == 2
         assert "No such command" in handed.stderr and "No such command" in cold.stderr
     finally:
@@ -385,14 +390,7 @@ def test_what_the_warm_process_says_before_the_hand_over_goes_to_the_build_outpu
     saved.write_bytes(b"")
     warm = dbt_warm.start(build)
     try:
-        handed = subprocess.run(
-            [WRAPPER, "--version"],
-            capture_output=True,
-            text=True,
-            cwd=dbt_project.project_dir,
-            env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
-            timeout=120,
-        )
+        handed = _handed(warm, "--version")
         assert warm.process.wait(timeout=30) == handed.returncode == 0
         assert "dbt: the project could not be parsed ahead of the build" in handed.stderr
         assert "Core:" in handed.stdout
