@@ -382,7 +382,7 @@ def serve(listening: int, parent: int, build: list[str] | None = None) -> int:
     # What this process says before a build is handed over (a parse ahead that failed, a warning
     # at dbt's import) is held, and said in the build's output, which the job logs: the job may
     # start this process before its own output goes to its log (orchestration/run.py).
-    held = tempfile.TemporaryFile()
+    held = tempfile.TemporaryFile()  # noqa: SIM115 - open until the build's output replaces it, below
     os.dup2(held.fileno(), 1)
     os.dup2(held.fileno(), 2)
     listener = socket.socket(fileno=listening)
