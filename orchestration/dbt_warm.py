@@ -112,6 +112,7 @@ class WarmDbt:
 
     def __init__(self, build: list[str] | None = None) -> None:
         self.name = f"tiering-dbt-{os.getpid()}-{secrets.token_hex(8)}"
+        self.build = build
         # Listening from here on: a wrapper that connects while dbt is still importing waits
         # for the import to end.
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
@@ -157,7 +158,7 @@ def start(build: list[str] | None = None) -> WarmDbt | None:
 
 # A warm dbt that the job's entry point started before importing Dagster, until the run's dbt
 # resource takes it (``take``): see orchestration/run.py.
-_early: tuple[WarmDbt, list[str] | None] | None = None
+_early: WarmDbt | None = None
 
 
 def start_early(build: list[str] | None = None) -> None:
@@ -166,8 +167,7 @@ def start_early(build: list[str] | None = None) -> None:
     on the other) then no longer share the cores with the first extracts' load."""
     global _early
     close_early()
-    warm = start(build)
-    _early = (warm, build) if warm is not None else None
+    _early = start(build)
 
 
 def take(build: list[str] | None = None) -> WarmDbt | None:
@@ -176,10 +176,9 @@ def take(build: list[str] | None = None) -> WarmDbt | None:
     global _early
     early, _early = _early, None
     if early is not None:
-        warm, expected = early
-        if expected == build and warm.process.poll() is None:
-            return warm
-        warm.close()
+        if early.build == build and early.process.poll() is None:
+            return early
+        early.close()
     return start(build)
 
 
@@ -188,7 +187,7 @@ def close_early() -> None:
     global _early
     early, _early = _early, None
     if early is not None:
-        early[0].close()
+        early.close()
 
 
 def stoppable() -> None:

@@ -362,7 +362,7 @@ def test_only_a_build_of_known_arguments_is_parsed_for_ahead():
 def test_the_run_takes_the_warm_process_started_before_it_and_only_for_its_build():
     resource = TieringDbtCliResource(project_dir=dbt_project, dbt_executable=WRAPPER)
     dbt_warm.start_early(_expected_build())
-    early, _ = dbt_warm._early
+    early = dbt_warm._early
     try:
         with dg.build_resources({"dbt": resource}) as resources:
             assert resources.dbt._warm is early
@@ -372,7 +372,7 @@ def test_the_run_takes_the_warm_process_started_before_it_and_only_for_its_build
             assert early.process.wait(timeout=30) == 0  # the early process ran it
         # One started for another build is stopped; the run starts its own.
         dbt_warm.start_early(["build", "--target", "another"])
-        other, _ = dbt_warm._early
+        other = dbt_warm._early
         with dg.build_resources({"dbt": resource}) as resources:
             assert resources.dbt._warm not in (None, other)
             assert other.process.wait(timeout=30) != 0  # killed

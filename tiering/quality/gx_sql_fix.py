@@ -57,7 +57,7 @@ def apply() -> None:
     setattr(execute_query, _PATCHED_FLAG, True)
     SqlAlchemyExecutionEngine.execute_query = execute_query
     _apply_regex()
-    _apply_compound_unique_count()
+    _apply_repeat_counts()
 
 
 def _apply_regex() -> None:
@@ -99,7 +99,7 @@ COMPOUND_UNIQUE_COUNT = "compound_columns.unique.unexpected_count"
 UNIQUE_COUNT = "column_values.unique.unexpected_count"
 
 
-def _apply_compound_unique_count() -> None:
+def _apply_repeat_counts() -> None:
     _count_repeats_from_groups(COMPOUND_UNIQUE_COUNT, lambda accessor, value_kwargs: accessor["column_list"])
     # A single column: its rows with a value (GX's condition leaves out the others), unless the
     # expectation asks for missing values to be checked too.
