@@ -34,20 +34,17 @@ def _output(invocation) -> str:
     return "\n".join(str(line) for line in invocation._stream_stdout())
 
 
-def _cold(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([WRAPPER, *args], capture_output=True, text=True, cwd=dbt_project.project_dir, timeout=120)
+def _cold(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """dbt with ``args``, as dagster-dbt starts it; in a process of its own unless ``env``
+    offers it a warm one."""
+    return subprocess.run(
+        [WRAPPER, *args], capture_output=True, text=True, cwd=dbt_project.project_dir, env=env, timeout=120
+    )
 
 
 def _handed(warm: dbt_warm.WarmDbt, *args: str) -> subprocess.CompletedProcess:
     """dbt with ``args``, as dagster-dbt starts it, offered ``warm``."""
-    return subprocess.run(
-        [WRAPPER, *args],
-        capture_output=True,
-        text=True,
-        cwd=dbt_project.project_dir,
-        env={**os.environ, dbt_warm.SOCKET_ENV: warm.name},
-        timeout=120,
-    )
+    return _cold(*args, env={**os.environ, dbt_warm.SOCKET_ENV: warm.name})
 
 
 def test_dbt_runs_in_the_warm_process_with_the_output_and_code_of_its_own_process():
